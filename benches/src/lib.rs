@@ -1,0 +1,1 @@
+//! criterion benchmarks and the loopback load comparisons with MIT krb5kdc and kdcproxy

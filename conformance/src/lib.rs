@@ -1,0 +1,1 @@
+//! Conformance vectors (JSON), vector checker and live runner for KDCs, KDC proxies and IAKERB acceptors

@@ -1,0 +1,1 @@
+//! sans-IO Kerberos KDC (AS, TGS, pre-auth, replay cache, skew) and LocalKDC policy

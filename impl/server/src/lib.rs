@@ -1,0 +1,1 @@
+//! Application server / GSS acceptor: SPNEGO, Kerberos AP, IAKERB proxying, NTLM acceptor

@@ -1,0 +1,1 @@
+//! Run reports: Markdown summary, self-contained HTML with SVG charts, JSON results, JUnit XML

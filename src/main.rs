@@ -1,0 +1,47 @@
+//! `kerbside`: the command-line front of the kerbside framework.
+//!
+//! Each subcommand lives in its own module under `cmd/`; this file only
+//! declares the command tree and dispatches.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+/// Deterministic simulation and conformance testing of the Kerberos fallback
+/// chain: native Kerberos, KKDCP relay, IAKERB, LocalKDC, NTLM.
+#[derive(Debug, Parser)]
+#[command(name = "kerbside", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    /// Log verbosity (error, warn, info, debug, trace); RUST_LOG overrides it.
+    #[arg(long, global = true, default_value = "warn")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Decode a Kerberos, KKDCP, IAKERB, SPNEGO or NTLM message and print it.
+    Decode(cmd::decode::Args),
+    /// Property-based fuzzing: wire decoders, or random fault plans over scenarios.
+    #[command(subcommand)]
+    Fuzz(cmd::fuzz::Command),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    cmd::init_logging(&cli.log);
+    let result = match cli.command {
+        Command::Decode(args) => cmd::decode::run(args),
+        Command::Fuzz(c) => cmd::fuzz::run(c),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("kerbside: {e}");
+            e.exit_code()
+        }
+    }
+}
