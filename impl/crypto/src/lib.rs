@@ -40,3 +40,31 @@
 // pub fn nt_hash(password: &str) -> [u8; 16]
 // pub mod keytab { parse(bytes) -> Result<Vec<KeytabEntry>>, write(entries) -> Vec<u8> }
 // pub struct KeyCache: memoises string-to-key (PBKDF2 is 4096-32768 rounds)
+
+mod aes_sha1;
+mod aes_sha2;
+mod cache;
+mod cts;
+mod dk;
+mod error;
+mod etype;
+mod key;
+mod nfold;
+mod prf;
+mod primitives;
+mod rc4_hmac;
+mod s2k;
+
+pub use cache::KeyCache;
+pub use error::CryptoError;
+pub use etype::EncType;
+pub use key::{Key, default_salt};
+pub use nfold::nfold;
+pub use prf::{cf2, prf_plus};
+pub use rc4_hmac::nt_hash;
+pub use s2k::{
+    AES_SHA1_DEFAULT_ITERATIONS, AES_SHA2_DEFAULT_ITERATIONS, MAX_ITERATIONS, default_s2kparams,
+};
+
+/// Result alias for this crate.
+pub type Result<T, E = CryptoError> = std::result::Result<T, E>;
