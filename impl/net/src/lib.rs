@@ -21,6 +21,9 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
 use std::time::SystemTime;
 
 use rand_chacha::ChaCha12Rng;
@@ -46,6 +49,94 @@ pub trait Net: Clone + 'static {
     async fn bind_tcp(&self, addr: SocketAddr) -> io::Result<Self::TcpListener>;
     /// Binds a UDP socket.
     async fn bind_udp(&self, addr: SocketAddr) -> io::Result<Self::UdpSocket>;
+
+    /// An observer for the plaintext of an encrypted session (TLS) about to
+    /// run over `stream`. Drivers wrap the session in [`TappedStream`] with
+    /// it. The simulation records that plaintext as the wire tap's
+    /// plaintext layer (secret scanning, plaintext-HTTP pcap); real sockets
+    /// have none (the default).
+    fn plaintext_tap(&self, stream: &Self::TcpStream) -> Option<Rc<dyn PlaintextTap>> {
+        let _ = stream;
+        None
+    }
+}
+
+/// Receives what one side of an encrypted session writes, in clear.
+pub trait PlaintextTap {
+    /// `bytes` were written into the session.
+    fn written(&self, bytes: &[u8]);
+    /// The writer shut its sending side down.
+    fn shutdown(&self) {}
+}
+
+/// A stream (typically a TLS session) whose writes are reported to a
+/// [`PlaintextTap`]; reads and writes pass through unchanged. With no tap
+/// it is a plain pass-through.
+pub struct TappedStream<S> {
+    inner: S,
+    tap: Option<Rc<dyn PlaintextTap>>,
+}
+
+impl<S> TappedStream<S> {
+    /// Wraps `inner`, reporting to `tap` (from [`Net::plaintext_tap`]).
+    pub fn new(inner: S, tap: Option<Rc<dyn PlaintextTap>>) -> Self {
+        Self { inner, tap }
+    }
+
+    /// The wrapped stream.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// Unwraps.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S: std::fmt::Debug> std::fmt::Debug for TappedStream<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TappedStream")
+            .field("inner", &self.inner)
+            .field("tapped", &self.tap.is_some())
+            .finish()
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for TappedStream<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for TappedStream<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if let (Poll::Ready(Ok(n)), Some(tap)) = (&r, &self.tap) {
+            tap.written(buf.get(..*n).unwrap_or(buf));
+        }
+        r
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let r = Pin::new(&mut self.inner).poll_shutdown(cx);
+        if let (Poll::Ready(Ok(())), Some(tap)) = (&r, &self.tap) {
+            tap.shutdown();
+        }
+        r
+    }
 }
 
 /// A listening TCP socket.
@@ -100,6 +191,38 @@ pub fn host_rng(seed: u64, host: &str) -> HostRng {
 mod tests {
     use super::*;
     use rand_core::RngCore;
+
+    #[test]
+    fn tapped_stream_reports_writes_and_shutdown() {
+        use std::cell::RefCell;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        #[derive(Default)]
+        struct Rec(RefCell<Vec<u8>>, RefCell<bool>);
+        impl PlaintextTap for Rec {
+            fn written(&self, bytes: &[u8]) {
+                self.0.borrow_mut().extend_from_slice(bytes);
+            }
+            fn shutdown(&self) {
+                *self.1.borrow_mut() = true;
+            }
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (a, mut b) = tokio::io::duplex(64);
+            let rec = Rc::new(Rec::default());
+            let mut t = TappedStream::new(a, Some(rec.clone() as Rc<dyn PlaintextTap>));
+            t.write_all(b"POST /KdcProxy").await.unwrap();
+            t.shutdown().await.unwrap();
+            let mut got = Vec::new();
+            b.read_to_end(&mut got).await.unwrap();
+            assert_eq!(got, b"POST /KdcProxy");
+            assert_eq!(&*rec.0.borrow(), b"POST /KdcProxy");
+            assert!(*rec.1.borrow());
+        });
+    }
 
     #[test]
     fn host_rngs_are_reproducible_and_distinct() {
