@@ -49,6 +49,7 @@ mod dk;
 mod error;
 mod etype;
 mod key;
+pub mod keytab;
 mod nfold;
 mod prf;
 mod primitives;
