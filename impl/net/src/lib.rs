@@ -30,6 +30,9 @@ use rand_chacha::ChaCha12Rng;
 use rand_core::SeedableRng;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+pub mod https;
+pub mod kkdcp_transport;
+pub mod relay_server;
 pub mod tokio_driver;
 
 /// Network access for one host.
