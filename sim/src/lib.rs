@@ -1,1 +1,16 @@
-//! Deterministic simulated world: topology, firewall, faults, clock skew, wire tap, pcap, secret canaries, invariants, scenario files
+//! Deterministic simulated world: topology, firewall, faults, clock skew,
+//! wire tap, pcap, secret canaries, invariants and scenario files.
+//!
+//! The parties run unchanged inside a turmoil simulation: every driver is
+//! generic over [`kerbside_net::Net`] and [`kerbside_net::Clock`], and this
+//! crate provides the simulated implementations ([`net::SimNet`],
+//! [`clock::SimClock`]) plus the world around them.
+
+pub mod canary;
+pub mod clock;
+pub mod duration;
+pub mod firewall;
+pub mod net;
+pub mod tls;
+pub mod trace;
+pub mod world;
