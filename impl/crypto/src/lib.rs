@@ -51,6 +51,7 @@ mod etype;
 mod key;
 pub mod keytab;
 mod nfold;
+pub mod ntlm;
 mod prf;
 mod primitives;
 mod rc4_hmac;
