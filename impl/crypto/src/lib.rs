@@ -48,6 +48,8 @@ mod cts;
 mod dk;
 mod error;
 mod etype;
+pub mod gss;
+pub mod gss_checksum;
 mod key;
 pub mod keytab;
 mod nfold;
