@@ -16,7 +16,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{CONNECTION, CONTENT_TYPE, HOST};
+use http::header::{AUTHORIZATION, CONNECTION, CONTENT_TYPE, HOST};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::client::conn::http1::{Connection, SendRequest};
 use hyper_util::rt::TokioIo;
@@ -244,6 +244,7 @@ pub struct KkdcpClient<N: Net> {
     addr: Option<SocketAddr>,
     conn: Option<Conn<N::TcpStream>>,
     connections: u64,
+    bearer: Option<String>,
 }
 
 impl<N: Net> fmt::Debug for KkdcpClient<N> {
@@ -299,7 +300,16 @@ impl<N: Net> KkdcpClient<N> {
             addr: None,
             conn: None,
             connections: 0,
+            bearer: None,
         })
+    }
+
+    /// Sends `Authorization: Bearer <token>` with every request (for relays
+    /// that authenticate clients by token).
+    #[must_use]
+    pub fn with_bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.bearer = Some(token.into());
+        self
     }
 
     /// The relay URL.
@@ -377,6 +387,9 @@ impl<N: Net> KkdcpClient<N> {
         if self.mode == ConnectionMode::NewConnection {
             req = req.header(CONNECTION, "close");
         }
+        if let Some(token) = &self.bearer {
+            req = req.header(AUTHORIZATION, format!("Bearer {token}"));
+        }
         let req = req
             .body(Full::new(body))
             .map_err(|e| KkdcpError::BadReply(format!("building request: {e}")))?;
@@ -409,18 +422,22 @@ impl<N: Net> KkdcpClient<N> {
                 close,
             ))
         };
-        // Poll the connection alongside the exchange: it moves the bytes.
-        let (resp, close) = tokio::select! {
-            biased;
-            r = exchange => r?,
-            c = driver.as_mut() => {
-                return Err(match c {
-                    Err(e) => KkdcpError::Http(e),
-                    Ok(()) => KkdcpError::BadReply("connection closed before the response".into()),
-                });
+        // Poll the connection alongside the exchange: it moves the bytes. It
+        // may finish first (the server closed after a complete response, as
+        // with `Connection: close`); what it read is already queued for the
+        // exchange, which then completes or reports the early close.
+        let ((resp, close), driver_done) = {
+            tokio::pin!(exchange);
+            tokio::select! {
+                biased;
+                r = &mut exchange => (r?, false),
+                c = driver.as_mut() => {
+                    c?;
+                    (exchange.await?, true)
+                }
             }
         };
-        if close {
+        if close || driver_done {
             self.conn = None;
         }
         Ok(resp)
