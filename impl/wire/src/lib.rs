@@ -8,15 +8,24 @@
 //! | [`time`] | `SystemTime` <-> KerberosTime |
 //! | [`record`] | TCP record mark (RFC 4120 §7.2.2) |
 //! | [`kkdcp`] | KDC-PROXY-MESSAGE (MS-KKDCP §2.2.2) |
+//! | [`gss`] | GSS-API framing (RFC 2743 §3.1), RFC 4121 tokens, OIDs |
+//! | [`iakerb`] | IAKERB tokens (draft-ietf-kitten-iakerb-03) |
+//! | [`spnego`] | SPNEGO (RFC 4178) incl. NegTokenInit2 (MS-SPNG) |
+//! | [`ntlm`] | NTLM NEGOTIATE/CHALLENGE/AUTHENTICATE (MS-NLMP) |
 //!
 //! Decoding is sans-IO and deterministic: bytes in, values or errors out.
 
+mod bytes;
 pub mod der;
 pub mod error;
 mod fence;
+pub mod gss;
+pub mod iakerb;
 pub mod kkdcp;
 pub mod krb;
+pub mod ntlm;
 pub mod record;
+pub mod spnego;
 pub mod time;
 
 pub use error::{ErrorKind, Format, WireError};

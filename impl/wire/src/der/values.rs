@@ -123,7 +123,7 @@ pub(crate) fn kerberos_time(c: &[u8]) -> ValueResult<()> {
     };
     let (year, month, day) = (num(0..4), num(4..6), num(6..8));
     let (hour, minute, second) = (num(8..10), num(10..12), num(12..14));
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
     let days_in_month = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
