@@ -34,13 +34,13 @@ pub const FLAG_SEALED: u8 = 0x02;
 /// RFC 4121 §4.2.2 flag: the acceptor's subkey protects the token.
 pub const FLAG_ACCEPTOR_SUBKEY: u8 = 0x04;
 
-/// RFC 4121 §2 key usages.
+/// RFC 4121 §2 key usage for acceptor Wrap tokens (sealed or not).
 pub const KG_USAGE_ACCEPTOR_SEAL: u32 = 22;
-/// RFC 4121 §2 key usage for acceptor MIC / integrity-only Wrap.
+/// RFC 4121 §2 key usage for acceptor MIC tokens.
 pub const KG_USAGE_ACCEPTOR_SIGN: u32 = 23;
-/// RFC 4121 §2 key usage for initiator sealed Wrap.
+/// RFC 4121 §2 key usage for initiator Wrap tokens (sealed or not).
 pub const KG_USAGE_INITIATOR_SEAL: u32 = 24;
-/// RFC 4121 §2 key usage for initiator MIC / integrity-only Wrap.
+/// RFC 4121 §2 key usage for initiator MIC tokens.
 pub const KG_USAGE_INITIATOR_SIGN: u32 = 25;
 
 /// A malformed or unverifiable per-message token.
@@ -230,23 +230,14 @@ impl PerMessage {
     /// (RFC 4121 §4.2.4). Sent like MIT: EC = 0 for sealed tokens, RRC = 0.
     pub fn wrap(&mut self, message: &[u8], confidential: bool, rng: &mut dyn RngCore) -> Vec<u8> {
         let (key, flags) = self.sending();
+        // RFC 4121 §2: Wrap tokens use the SEAL usages with or without
+        // confidentiality (MIT k5sealv3.c does the same); SIGN is for MIC
+        // tokens only.
+        let usage = Self::seal_usage(self.role);
         let token = if confidential {
-            wrap_sealed(
-                key,
-                Self::seal_usage(self.role),
-                flags,
-                self.send_seq,
-                message,
-                rng,
-            )
+            wrap_sealed(key, usage, flags, self.send_seq, message, rng)
         } else {
-            wrap_integrity(
-                key,
-                Self::sign_usage(self.role),
-                flags,
-                self.send_seq,
-                message,
-            )
+            wrap_integrity(key, usage, flags, self.send_seq, message)
         };
         self.send_seq = self.send_seq.wrapping_add(1);
         token
@@ -308,7 +299,7 @@ impl PerMessage {
             // The checksummed header has EC and RRC zeroed (RFC 4121 §4.2.4).
             let h = signed.len() - HEADER_LEN;
             signed[h + 4..h + 8].fill(0);
-            verify(key, Self::sign_usage(self.peer()), &signed, cksum)?;
+            verify(key, Self::seal_usage(self.peer()), &signed, cksum)?;
             Ok(Unwrapped {
                 data: data.to_vec(),
                 confidential: false,

@@ -5,145 +5,12 @@
 //!
 //! Skips when MIT krb5 is not installed, unless KERBSIDE_REQUIRE_PEERS=1.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+mod common;
 
 use kerberos_asn1::{Asn1Object, EncTicketPart, Ticket};
 use kerbside_crypto::{EncType, Key, default_salt};
 
 const REALM: &str = "SHA2.TEST";
-
-fn find(cmd: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin".into(), "/usr/bin".into()])
-        .map(|d| d.join(cmd))
-        .find(|f| f.is_file())
-}
-
-struct Kdc {
-    child: Child,
-    dir: PathBuf,
-}
-
-impl Drop for Kdc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// A port below the ephemeral range that is free for both TCP and UDP now.
-fn free_port() -> u16 {
-    let start = 20000 + (std::process::id() % 5000) as u16;
-    (start..start + 2000)
-        .find(|p| {
-            std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok()
-                && std::net::UdpSocket::bind(("127.0.0.1", *p)).is_ok()
-        })
-        .expect("a free port")
-}
-
-fn run(dir: &Path, prog: &Path, args: &[&str], stdin: Option<&str>) -> String {
-    let mut c = Command::new(prog);
-    c.args(args)
-        .env("KRB5_CONFIG", dir.join("krb5.conf"))
-        .env("KRB5_KDC_PROFILE", dir.join("kdc.conf"))
-        .env("KRB5CCNAME", format!("FILE:{}", dir.join("cc").display()))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    if let Some(s) = stdin {
-        use std::io::Write;
-        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success(),
-        "{} {args:?} failed: {text}",
-        prog.display()
-    );
-    text
-}
-
-fn start_realm() -> Option<Kdc> {
-    let tools = ["krb5kdc", "kdb5_util", "kadmin.local", "kinit", "kvno"];
-    let found: Vec<Option<PathBuf>> = tools.iter().map(|t| find(t)).collect();
-    if found.iter().any(Option::is_none) {
-        assert!(
-            std::env::var("KERBSIDE_REQUIRE_PEERS").as_deref() != Ok("1"),
-            "MIT krb5 tools required (KERBSIDE_REQUIRE_PEERS=1)"
-        );
-        eprintln!("SKIP: MIT krb5 (krb5kdc, kdb5_util, kadmin.local, kinit, kvno) not installed");
-        return None;
-    }
-    let dir = std::env::temp_dir().join(format!("kerbside-crypto-mit-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let port = free_port();
-    let enctypes = "aes256-cts-hmac-sha384-192 aes128-cts-hmac-sha256-128 aes128-cts-hmac-sha1-96";
-    std::fs::write(
-        dir.join("krb5.conf"),
-        format!(
-            "[libdefaults]\n default_realm = {REALM}\n dns_lookup_kdc = false\n dns_lookup_realm = false\n \
-             udp_preference_limit = 1\n permitted_enctypes = {enctypes}\n\
-             [realms]\n {REALM} = {{\n  kdc = 127.0.0.1:{port}\n }}\n"
-        ),
-    )
-    .unwrap();
-    let d = dir.display();
-    std::fs::write(
-        dir.join("kdc.conf"),
-        format!(
-            "[kdcdefaults]\n kdc_ports = {port}\n kdc_tcp_ports = {port}\n\
-             [realms]\n {REALM} = {{\n  database_name = {d}/principal\n  key_stash_file = {d}/stash\n  \
-             acl_file = {d}/kadm5.acl\n  supported_enctypes = aes256-cts-hmac-sha384-192:normal \
-             aes128-cts-hmac-sha256-128:normal aes128-cts-hmac-sha1-96:normal\n }}\n\
-             [logging]\n kdc = FILE:{d}/kdc.log\n"
-        ),
-    )
-    .unwrap();
-    let p = |t: &str| find(t).unwrap();
-    run(
-        &dir,
-        &p("kdb5_util"),
-        &["create", "-s", "-P", "masterpw", "-r", REALM],
-        None,
-    );
-    for q in [
-        "cpw -pw krbtgtpw krbtgt/SHA2.TEST".to_string(),
-        "addprinc -pw alicepw alice".to_string(),
-        "addprinc -e aes128-cts-hmac-sha256-128:normal -pw svc19pw host/svc19".to_string(),
-        "addprinc -e aes128-cts-hmac-sha1-96:normal -pw svc17pw host/svc17".to_string(),
-    ] {
-        run(&dir, &p("kadmin.local"), &["-r", REALM, "-q", &q], None);
-    }
-    let child = Command::new(p("krb5kdc"))
-        .args(["-n", "-r", REALM])
-        .env("KRB5_CONFIG", dir.join("krb5.conf"))
-        .env("KRB5_KDC_PROFILE", dir.join("kdc.conf"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let kdc = Kdc { child, dir };
-    // Wait until it listens.
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(kdc);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("krb5kdc did not start on port {port}");
-}
 
 /// Minimal MIT ccache (version 0x0504) reader: (server principal,
 /// session key enctype, session key, ticket DER) per credential.
@@ -219,16 +86,27 @@ fn check_ticket(creds: &[(String, i32, Vec<u8>, Vec<u8>)], server: &str, service
 
 #[test]
 fn mit_kdc_tickets_decrypt_with_password_derived_keys() {
-    let Some(kdc) = start_realm() else { return };
-    let dir = kdc.dir.clone();
-    run(&dir, &find("kinit").unwrap(), &["alice"], Some("alicepw\n"));
-    run(
-        &dir,
-        &find("kvno").unwrap(),
-        &["host/svc19", "host/svc17"],
-        None,
+    if !common::have_tools(&["krb5kdc", "kdb5_util", "kadmin.local", "kinit", "kvno"]) {
+        return;
+    }
+    let realm = common::MitRealm::start(
+        "s2k",
+        REALM,
+        &[
+            "aes256-cts-hmac-sha384-192",
+            "aes128-cts-hmac-sha256-128",
+            "aes128-cts-hmac-sha1-96",
+        ],
+        &[
+            "cpw -pw krbtgtpw krbtgt/SHA2.TEST".to_string(),
+            "addprinc -pw alicepw alice".to_string(),
+            "addprinc -e aes128-cts-hmac-sha256-128:normal -pw svc19pw host/svc19".to_string(),
+            "addprinc -e aes128-cts-hmac-sha1-96:normal -pw svc17pw host/svc17".to_string(),
+        ],
     );
-    let creds = read_ccache(&std::fs::read(dir.join("cc")).unwrap());
+    realm.run("kinit", &["alice"], Some("alicepw\n"));
+    realm.run("kvno", &["host/svc19", "host/svc17"], None);
+    let creds = read_ccache(&std::fs::read(realm.dir.join("cc")).unwrap());
 
     let krbtgt = Key::from_password(
         EncType::Aes256CtsHmacSha384192,
@@ -251,5 +129,4 @@ fn mit_kdc_tickets_decrypt_with_password_derived_keys() {
     )
     .unwrap();
     check_ticket(&creds, "host/svc17@SHA2.TEST", &svc17);
-    drop(kdc);
 }

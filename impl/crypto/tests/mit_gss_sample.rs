@@ -1,0 +1,299 @@
+//! RFC 4121 tokens and the 0x8003 checksum on MIT's own bytes: MIT
+//! `gss-client` talks to MIT `gss-server` through a recording TCP relay in
+//! this test. From the recorded exchange we decrypt the AP-REQ (ticket with
+//! the service key, authenticator with the session key), decode the GSS
+//! authenticator checksum, decrypt the AP-REP, then unwrap the client's
+//! Wrap token and verify the server's MIC token with `gss::PerMessage`.
+//! The service keytab gss-server reads is written by our keytab writer.
+//!
+//! Skips when MIT krb5 / krb5-gss-samples are missing, unless
+//! KERBSIDE_REQUIRE_PEERS=1.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kerberos_asn1::{ApRep, ApReq, Asn1Object, Authenticator, EncApRepPart, EncTicketPart};
+use kerbside_crypto::gss::{PerMessage, Role};
+use kerbside_crypto::gss_checksum::{self, GssChecksum};
+use kerbside_crypto::keytab::{self, KeytabEntry};
+use kerbside_crypto::{EncType, Key, default_salt};
+
+const REALM: &str = "GSS.TEST";
+/// gss-sample token flags (src/appl/gss-sample/gss-misc.h).
+const TOKEN_CONTEXT: u8 = 2;
+const TOKEN_DATA: u8 = 4;
+const TOKEN_MIC: u8 = 8;
+const TOKEN_WRAPPED: u8 = 32;
+const TOKEN_ENCRYPTED: u8 = 64;
+
+type Log = Arc<Mutex<Vec<(bool, Vec<u8>)>>>;
+
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Accept `conns` connections on `listener`, relay each to `upstream`,
+/// and record (client_to_server, bytes) chunks per connection.
+fn relay(listener: TcpListener, upstream: u16, conns: usize) -> std::thread::JoinHandle<Vec<Log>> {
+    std::thread::spawn(move || {
+        let mut logs = Vec::new();
+        for _ in 0..conns {
+            let (client, _) = listener.accept().unwrap();
+            let server = TcpStream::connect(("127.0.0.1", upstream)).unwrap();
+            let log: Log = Arc::new(Mutex::new(Vec::new()));
+            let pump = |mut from: TcpStream, mut to: TcpStream, c2s: bool, log: Log| {
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 4096];
+                    loop {
+                        match from.read(&mut buf) {
+                            Ok(0) | Err(_) => {
+                                let _ = to.shutdown(std::net::Shutdown::Write);
+                                break;
+                            }
+                            Ok(n) => {
+                                log.lock().unwrap().push((c2s, buf[..n].to_vec()));
+                                if to.write_all(&buf[..n]).is_err() {
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                })
+            };
+            let a = pump(
+                client.try_clone().unwrap(),
+                server.try_clone().unwrap(),
+                true,
+                log.clone(),
+            );
+            let b = pump(server, client, false, log.clone());
+            a.join().unwrap();
+            b.join().unwrap();
+            logs.push(log);
+        }
+        logs
+    })
+}
+
+/// Split one direction of a gss-sample connection into (flags, token).
+fn tokens(log: &Log, c2s: bool) -> Vec<(u8, Vec<u8>)> {
+    let bytes: Vec<u8> = log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(d, _)| *d == c2s)
+        .flat_map(|(_, b)| b.clone())
+        .collect();
+    let mut out = Vec::new();
+    let mut p = 0;
+    while p + 5 <= bytes.len() {
+        let flags = bytes[p];
+        let len = u32::from_be_bytes(bytes[p + 1..p + 5].try_into().unwrap()) as usize;
+        out.push((flags, bytes[p + 5..p + 5 + len].to_vec()));
+        p += 5 + len;
+    }
+    out
+}
+
+/// Strip RFC 2743 §3.1 framing (0x60, length, mech OID) and the 2-byte
+/// TOK_ID from an initial/AP token; returns (tok_id, inner DER).
+fn unframe(t: &[u8]) -> ([u8; 2], &[u8]) {
+    assert_eq!(t[0], 0x60);
+    let (_len, mut p) = if t[1] < 0x80 {
+        (t[1] as usize, 2)
+    } else {
+        let n = (t[1] & 0x7f) as usize;
+        (0, 2 + n)
+    };
+    assert_eq!(t[p], 0x06, "mech OID");
+    let oid_len = t[p + 1] as usize;
+    assert_eq!(
+        &t[p + 2..p + 2 + oid_len],
+        &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02]
+    );
+    p += 2 + oid_len;
+    ([t[p], t[p + 1]], &t[p + 2..])
+}
+
+fn key_of(k: &kerberos_asn1::EncryptionKey) -> Key {
+    Key::from_wire(k.keytype, &k.keyvalue).unwrap()
+}
+
+fn check_exchange(log: &Log, service_key: &Key, message: &[u8], sealed: bool) {
+    let c2s = tokens(log, true);
+    let s2c = tokens(log, false);
+    // Client: NOOP|CONTEXT_NEXT, CONTEXT (AP-REQ), DATA (wrap), NOOP.
+    let ap_req_tok = &c2s
+        .iter()
+        .find(|t| t.0 & TOKEN_CONTEXT != 0)
+        .expect("context token")
+        .1;
+    let (tok_id, der) = unframe(ap_req_tok);
+    assert_eq!(tok_id, [0x01, 0x00], "KRB_AP_REQ token id");
+    let (_, ap_req) = ApReq::parse(der).unwrap();
+    let etp_bytes = service_key
+        .decrypt(2, &ap_req.ticket.enc_part.cipher)
+        .unwrap();
+    let (_, etp) = EncTicketPart::parse(&etp_bytes).unwrap();
+    let session = key_of(&etp.key);
+    let auth_bytes = session.decrypt(11, &ap_req.authenticator.cipher).unwrap();
+    let (_, auth) = Authenticator::parse(&auth_bytes).unwrap();
+    let cksum = auth.cksum.expect("authenticator checksum");
+    assert_eq!(cksum.cksumtype, gss_checksum::CKSUMTYPE_GSSAPI);
+    let gc = GssChecksum::decode(&cksum.checksum).unwrap();
+    // gss-client asks for mutual auth, replay and conf/integ by default.
+    assert_ne!(gc.flags & gss_checksum::GSS_C_MUTUAL_FLAG, 0, "{gc:?}");
+    assert_eq!(gc.bindings_hash, [0u8; 16], "no channel bindings");
+    assert!(gc.delegation.is_none());
+    // Re-encoding MIT's checksum gives MIT's bytes.
+    assert_eq!(gc.encode(), cksum.checksum);
+    let initiator_subkey = auth.subkey.as_ref().map(key_of);
+    let initiator_seq = u64::from(auth.seq_number.expect("seq-number"));
+
+    let (tok_id, der) = unframe(
+        &s2c.iter()
+            .find(|t| t.0 & TOKEN_CONTEXT != 0)
+            .expect("AP-REP")
+            .1,
+    );
+    assert_eq!(tok_id, [0x02, 0x00], "KRB_AP_REP token id");
+    let (_, ap_rep) = ApRep::parse(der).unwrap();
+    let rep_bytes = session.decrypt(12, &ap_rep.enc_part.cipher).unwrap();
+    let (_, rep) = EncApRepPart::parse(&rep_bytes).unwrap();
+    // kerberos_asn1 0.2.1 models EncAPRepPart subkey and seq-number as
+    // required (RFC 4120 has them OPTIONAL); MIT sends both here.
+    let acceptor_subkey = Some(key_of(&rep.subkey));
+    let acceptor_seq = u64::from(rep.seq_number);
+
+    let ctx_key = initiator_subkey.clone().unwrap_or_else(|| session.clone());
+    let acceptor = PerMessage::new(
+        Role::Acceptor,
+        ctx_key.clone(),
+        acceptor_subkey.clone(),
+        acceptor_seq,
+    )
+    .unwrap();
+    let initiator =
+        PerMessage::new(Role::Initiator, ctx_key, acceptor_subkey, initiator_seq).unwrap();
+
+    let (flags, wrap) = c2s
+        .iter()
+        .find(|t| t.0 & TOKEN_DATA != 0)
+        .expect("data token")
+        .clone();
+    assert_ne!(flags & TOKEN_WRAPPED, 0);
+    assert_eq!(flags & TOKEN_ENCRYPTED != 0, sealed);
+    assert_eq!(&wrap[..2], &[0x05, 0x04]);
+    // The observation the brief asked for: MIT sends RRC 0 here.
+    assert_eq!(&wrap[6..8], &[0, 0], "MIT gss-client RRC");
+    let u = acceptor.unwrap(&wrap).unwrap();
+    assert_eq!(u.data, message);
+    assert_eq!(u.confidential, sealed);
+    assert_eq!(u.seq, initiator_seq);
+
+    let mic = &s2c
+        .iter()
+        .find(|t| t.0 & TOKEN_MIC != 0)
+        .expect("server MIC token")
+        .1;
+    assert_eq!(&mic[..2], &[0x04, 0x04]);
+    assert_eq!(initiator.verify_mic(message, mic), Ok(acceptor_seq));
+    assert!(initiator.verify_mic(b"other message", mic).is_err());
+}
+
+#[test]
+fn mit_gss_sample_exchange_verifies_with_our_tokens() {
+    if !common::have_tools(&[
+        "krb5kdc",
+        "kdb5_util",
+        "kadmin.local",
+        "kinit",
+        "gss-client",
+        "gss-server",
+    ]) {
+        return;
+    }
+    let realm = common::MitRealm::start(
+        "gss",
+        REALM,
+        &["aes256-cts-hmac-sha384-192", "aes256-cts-hmac-sha1-96"],
+        &[
+            "addprinc -pw alicepw alice".to_string(),
+            "addprinc -e aes256-cts-hmac-sha384-192:normal -pw svc20pw host/svc20.test".to_string(),
+            "addprinc -e aes256-cts-hmac-sha1-96:normal -pw svc18pw host/svc18.test".to_string(),
+        ],
+    );
+    realm.run("kinit", &["alice"], Some("alicepw\n"));
+
+    // The acceptor's keytab, written by us, with password-derived keys.
+    let k20 = Key::from_password(
+        EncType::Aes256CtsHmacSha384192,
+        "svc20pw",
+        &default_salt(REALM, &["host", "svc20.test"]),
+    )
+    .unwrap();
+    let k18 = Key::from_password(
+        EncType::Aes256CtsHmacSha196,
+        "svc18pw",
+        &default_salt(REALM, &["host", "svc18.test"]),
+    )
+    .unwrap();
+    let kt = keytab::write(&[
+        KeytabEntry::new(REALM, &["host", "svc20.test"], 3, 0, 1, &k20),
+        KeytabEntry::new(REALM, &["host", "svc18.test"], 3, 0, 1, &k18),
+    ]);
+    std::fs::write(realm.dir.join("service.keytab"), kt).unwrap();
+
+    for (svc, key, extra) in [
+        ("svc20.test", &k20, None),
+        ("svc18.test", &k18, None),
+        ("svc20.test", &k20, Some("-nx")),
+    ] {
+        let server_port = common::free_port(1);
+        // No -once: the readiness probe below is a connection of its own,
+        // which gss-server drops after reading EOF.
+        let server = KillOnDrop(
+            realm
+                .command("gss-server")
+                .args(["-port", &server_port.to_string(), &format!("host@{svc}")])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        for _ in 0..300 {
+            if TcpStream::connect(("127.0.0.1", server_port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+
+        let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let relay_port = listener.local_addr().unwrap().port();
+        let relay = relay(listener, server_port, 1);
+        let message = format!("hello {svc} {extra:?}");
+        let mut args = vec!["-port".to_string(), relay_port.to_string()];
+        if let Some(x) = extra {
+            args.push(x.to_string());
+        }
+        args.extend([
+            "127.0.0.1".to_string(),
+            format!("host@{svc}"),
+            message.clone(),
+        ]);
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        realm.run("gss-client", &argv, None);
+        let logs = relay.join().unwrap();
+        drop(server);
+        check_exchange(&logs[0], key, message.as_bytes(), extra.is_none());
+    }
+}
