@@ -11,6 +11,7 @@ pub mod clock;
 pub mod duration;
 pub mod firewall;
 pub mod net;
+pub mod scenario;
 pub mod tls;
 pub mod trace;
 pub mod world;

@@ -1,0 +1,550 @@
+//! Semantic checks of a parsed scenario: every reference resolves, every
+//! number is in range, and nothing is asked of a role this build cannot
+//! simulate. Each problem names the field it concerns.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use super::model::{Action, Host, OneOrMany, Role, RuleSpec, Scenario};
+use crate::canary::MIN_SECRET_LEN;
+
+/// One step of a field path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Seg {
+    /// A table key.
+    Key(String),
+    /// An array index.
+    Index(usize),
+}
+
+/// A field path such as `timeline[3].client`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FieldPath(pub Vec<Seg>);
+
+impl FieldPath {
+    fn key(mut self, k: &str) -> Self {
+        self.0.push(Seg::Key(k.to_owned()));
+        self
+    }
+    fn idx(mut self, i: usize) -> Self {
+        self.0.push(Seg::Index(i));
+        self
+    }
+}
+
+fn p(k: &str) -> FieldPath {
+    FieldPath::default().key(k)
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, s) in self.0.iter().enumerate() {
+            match s {
+                Seg::Key(k) if i == 0 => f.write_str(k)?,
+                Seg::Key(k) => write!(f, ".{k}")?,
+                Seg::Index(n) => write!(f, "[{n}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+type Problem = (FieldPath, String);
+
+/// Violation kinds a scenario may expect (negative tests).
+pub const VIOLATION_KINDS: &[&str] = &["canary", "hang", "panic", "host-error", "expectation"];
+
+/// Roles that have a simulated program in this build.
+fn simulated(role: Role) -> bool {
+    matches!(
+        role,
+        Role::Client | Role::Kdc | Role::Relay | Role::Echo | Role::Leaker
+    )
+}
+
+/// Parses the scenario's epoch.
+pub fn parse_epoch(text: &str) -> Result<std::time::SystemTime, String> {
+    let dt = chrono::DateTime::parse_from_rfc3339(text).map_err(|e| {
+        format!("`{text}`: expected an RFC 3339 date-time such as 2026-03-02T08:00:00Z ({e})")
+    })?;
+    let secs =
+        u64::try_from(dt.timestamp()).map_err(|_| format!("`{text}`: must not be before 1970"))?;
+    Ok(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+}
+
+/// Checks a scenario; the first problem found is returned.
+pub fn validate(s: &Scenario) -> Result<(), Problem> {
+    Checker { s }.run()
+}
+
+struct Checker<'a> {
+    s: &'a Scenario,
+}
+
+impl Checker<'_> {
+    fn host(&self, name: &str) -> Option<&Host> {
+        self.s.hosts.iter().find(|h| {
+            h.name.eq_ignore_ascii_case(name)
+                || h.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
+        })
+    }
+
+    fn need_host(&self, path: FieldPath, name: &str) -> Result<&Host, Problem> {
+        self.host(name)
+            .ok_or_else(|| (path, format!("no host named `{name}`")))
+    }
+
+    fn need_hosts(
+        &self,
+        path: FieldPath,
+        names: &OneOrMany,
+        allow_patterns: bool,
+    ) -> Result<(), Problem> {
+        for n in names.names() {
+            if allow_patterns && n == "*" {
+                continue;
+            }
+            if allow_patterns && let Some(role) = n.strip_prefix("role:") {
+                let known = [
+                    "client", "kdc", "relay", "app", "localkdc", "printer", "attacker", "echo",
+                    "leaker",
+                ];
+                if !known.contains(&role) {
+                    return Err((
+                        path,
+                        format!(
+                            "unknown role `{role}` (expected one of {})",
+                            known.join(", ")
+                        ),
+                    ));
+                }
+                continue;
+            }
+            self.need_host(path.clone(), n)?;
+        }
+        Ok(())
+    }
+
+    fn loss(&self, path: FieldPath, v: Option<f64>) -> Result<(), Problem> {
+        match v {
+            Some(x) if !(0.0..=1.0).contains(&x) || x.is_nan() => {
+                Err((path, format!("{x} is not a probability (0.0 to 1.0)")))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The realm a principal name refers to from a client's realm.
+    fn user_exists(&self, client: &Host, user: &str) -> bool {
+        let (name, realm) = match user.rsplit_once('@') {
+            Some((n, r)) => (n, Some(r)),
+            None => (user, None),
+        };
+        let realm = realm
+            .map(str::to_owned)
+            .or_else(|| self.client_realm(client));
+        self.s
+            .realms
+            .iter()
+            .filter(|r| {
+                realm
+                    .as_deref()
+                    .is_none_or(|x| x.eq_ignore_ascii_case(&r.name))
+            })
+            .any(|r| r.principals.iter().any(|pr| pr.name == name))
+    }
+
+    fn client_realm(&self, client: &Host) -> Option<String> {
+        client
+            .client
+            .as_ref()
+            .and_then(|c| c.realm.clone())
+            .or_else(|| (self.s.realms.len() == 1).then(|| self.s.realms[0].name.clone()))
+    }
+
+    fn rule(&self, path: FieldPath, r: &RuleSpec) -> Result<(), Problem> {
+        self.need_hosts(path.clone().key("from"), &r.from, true)?;
+        self.need_hosts(path.key("to"), &r.to, true)
+    }
+
+    fn run(&self) -> Result<(), Problem> {
+        let s = self.s;
+        if s.name.trim().is_empty() {
+            return Err((p("name"), "must not be empty".into()));
+        }
+        if s.description.trim().is_empty() {
+            return Err((p("description"), "must say what the scenario checks".into()));
+        }
+        if s.seeds == 0 {
+            return Err((p("seeds"), "must be at least 1".into()));
+        }
+        parse_epoch(&s.epoch).map_err(|m| (p("epoch"), m))?;
+        if s.tick.0.is_zero() || s.tick.0 > std::time::Duration::from_secs(1) {
+            return Err((p("tick"), "must be between 1ns and 1s".into()));
+        }
+        if s.duration.0.is_zero() {
+            return Err((p("duration"), "must be positive".into()));
+        }
+        if s.hosts.is_empty() {
+            return Err((p("host"), "a scenario needs at least one host".into()));
+        }
+
+        // Hosts.
+        let mut names = BTreeSet::new();
+        let mut addrs = BTreeSet::new();
+        for (i, h) in s.hosts.iter().enumerate() {
+            let hp = p("host").idx(i);
+            if h.name.is_empty()
+                || !h
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+            {
+                return Err((
+                    hp.key("name"),
+                    "host names use letters, digits, '-' and '.'".into(),
+                ));
+            }
+            for n in std::iter::once(&h.name).chain(h.aliases.iter()) {
+                if !names.insert(n.to_ascii_lowercase()) {
+                    return Err((hp.key("name"), format!("`{n}` is defined twice")));
+                }
+            }
+            if let Some(a) = h.address {
+                if a.is_unspecified() || a.is_loopback() || a.is_broadcast() || a.is_multicast() {
+                    return Err((hp.key("address"), format!("{a} cannot be a host address")));
+                }
+                if !addrs.insert(a) {
+                    return Err((hp.key("address"), format!("{a} is used twice")));
+                }
+            }
+            if !simulated(h.role) {
+                return Err((
+                    hp.key("role"),
+                    format!(
+                        "role `{}` has no simulated program yet in this build",
+                        h.role
+                    ),
+                ));
+            }
+            let opts = [
+                ("kdc", h.kdc.is_some(), Role::Kdc),
+                ("relay", h.relay.is_some(), Role::Relay),
+                ("client", h.client.is_some(), Role::Client),
+                ("echo", h.echo.is_some(), Role::Echo),
+                ("leaker", h.leaker.is_some(), Role::Leaker),
+            ];
+            for (key, present, role) in opts {
+                if present && h.role != role {
+                    return Err((
+                        hp.key(key),
+                        format!(
+                            "`[host.{key}]` options on a host whose role is `{}`",
+                            h.role
+                        ),
+                    ));
+                }
+            }
+            if h.role == Role::Leaker && h.leaker.is_none() {
+                return Err((
+                    hp.key("leaker"),
+                    "a leaker needs `[host.leaker]` options".into(),
+                ));
+            }
+        }
+
+        // Realms.
+        let mut realm_names = BTreeSet::new();
+        for (i, r) in s.realms.iter().enumerate() {
+            let rp = p("realm").idx(i);
+            if r.name.is_empty() || !realm_names.insert(r.name.to_ascii_uppercase()) {
+                return Err((
+                    rp.key("name"),
+                    format!("realm `{}` is empty or defined twice", r.name),
+                ));
+            }
+            for (k, kdc) in r.kdcs.iter().enumerate() {
+                let h = self.need_host(rp.clone().key("kdcs").idx(k), kdc)?;
+                if h.role != Role::Kdc {
+                    return Err((
+                        rp.key("kdcs").idx(k),
+                        format!("`{kdc}` is a {}, not a kdc", h.role),
+                    ));
+                }
+            }
+            let mut pn = BTreeSet::new();
+            for (j, pr) in r.principals.iter().enumerate() {
+                let pp = rp.clone().key("principal").idx(j);
+                if !pn.insert(pr.name.clone()) {
+                    return Err((pp.key("name"), format!("`{}` is defined twice", pr.name)));
+                }
+                if pr.password.chars().count() < MIN_SECRET_LEN.max(8) {
+                    return Err((
+                        pp.key("password"),
+                        "passwords are at least 8 characters: shorter ones cannot be told apart from chance \
+                         matches when the wire is scanned for secrets"
+                            .into(),
+                    ));
+                }
+            }
+        }
+        for (i, h) in s.hosts.iter().enumerate() {
+            let hp = p("host").idx(i);
+            match h.role {
+                Role::Kdc => {
+                    let own = h.kdc.as_ref().and_then(|k| k.realm.as_ref());
+                    let listed = s
+                        .realms
+                        .iter()
+                        .any(|r| r.kdcs.iter().any(|k| k.eq_ignore_ascii_case(&h.name)));
+                    match own {
+                        Some(r) if !s.realms.iter().any(|x| x.name.eq_ignore_ascii_case(r)) => {
+                            return Err((
+                                hp.key("kdc").key("realm"),
+                                format!("no realm named `{r}`"),
+                            ));
+                        }
+                        None if !listed => {
+                            return Err((
+                                hp.key("role"),
+                                format!(
+                                    "kdc `{}` serves no realm: list it in a realm's `kdcs`",
+                                    h.name
+                                ),
+                            ));
+                        }
+                        _ => {}
+                    }
+                }
+                Role::Relay => {
+                    if let Some(o) = &h.relay {
+                        for (k, r) in o.realms.iter().enumerate() {
+                            if !s.realms.iter().any(|x| x.name.eq_ignore_ascii_case(r)) {
+                                return Err((
+                                    hp.key("relay").key("realms").idx(k),
+                                    format!("no realm named `{r}`"),
+                                ));
+                            }
+                        }
+                    }
+                }
+                Role::Client => {
+                    if self.client_realm(h).is_none() {
+                        return Err((
+                            hp.key("client").key("realm"),
+                            "say which realm this client logs on to".into(),
+                        ));
+                    }
+                    if let Some(r) = h.client.as_ref().and_then(|c| c.realm.as_ref())
+                        && !s.realms.iter().any(|x| x.name.eq_ignore_ascii_case(r))
+                    {
+                        return Err((
+                            hp.key("client").key("realm"),
+                            format!("no realm named `{r}`"),
+                        ));
+                    }
+                }
+                Role::Leaker => {
+                    if let Some(l) = &h.leaker {
+                        self.need_host(hp.clone().key("leaker").key("to"), &l.to)?;
+                        let user = l.user.split('@').next().unwrap_or(&l.user);
+                        if !s
+                            .realms
+                            .iter()
+                            .any(|r| r.principals.iter().any(|x| x.name == user))
+                        {
+                            return Err((
+                                hp.key("leaker").key("user"),
+                                format!("no principal named `{}`", l.user),
+                            ));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+
+        // Network.
+        self.loss(p("network").key("udp_loss"), s.network.udp_loss)?;
+        self.loss(p("network").key("tcp_loss"), s.network.tcp_loss)?;
+        for (i, l) in s.links.iter().enumerate() {
+            let lp = p("link").idx(i);
+            self.need_host(lp.clone().key("between"), &l.between[0])?;
+            self.need_host(lp.clone().key("between"), &l.between[1])?;
+            if l.between[0].eq_ignore_ascii_case(&l.between[1]) {
+                return Err((lp.key("between"), "a link joins two different hosts".into()));
+            }
+            self.loss(lp.clone().key("udp_loss"), l.udp_loss)?;
+            self.loss(lp.key("tcp_loss"), l.tcp_loss)?;
+        }
+        for (i, r) in s.firewall.iter().enumerate() {
+            self.rule(p("firewall").idx(i), r)?;
+        }
+
+        // Policy.
+        for (i, url) in s.policy.relays.iter().enumerate() {
+            let rp = p("policy").key("relays").idx(i);
+            let (host, _port, _path) = parse_relay_url(url).map_err(|m| (rp.clone(), m))?;
+            let h = self.need_host(rp.clone(), &host)?;
+            if h.role != Role::Relay {
+                return Err((rp, format!("`{host}` is a {}, not a relay", h.role)));
+            }
+        }
+
+        // Timeline.
+        let mut labels = BTreeSet::new();
+        for (i, ev) in s.timeline.iter().enumerate() {
+            let ep = p("timeline").idx(i);
+            match &ev.action {
+                Action::Logon(l) => {
+                    let h = self.need_host(ep.clone().key("client"), &l.client)?;
+                    self.logon_checks(&ep, h, &l.user)?;
+                    if let Some(lb) = &l.label {
+                        labels.insert(lb.clone());
+                    }
+                }
+                Action::LogonMany(l) => {
+                    if l.count == 0 {
+                        return Err((ep.key("count"), "must be at least 1".into()));
+                    }
+                    for c in l.client.names() {
+                        let h = self.need_host(ep.clone().key("client"), c)?;
+                        self.logon_checks(&ep, h, &l.user)?;
+                    }
+                    if let Some(lb) = &l.label {
+                        labels.insert(lb.clone());
+                    }
+                }
+                Action::FirewallSet(f) => self.rule(ep.key("rule"), &f.rule)?,
+                Action::FirewallClear(_) | Action::Warp(_) => {}
+                Action::Partition(pa) => {
+                    self.need_hosts(ep.clone().key("a"), &pa.a, false)?;
+                    self.need_hosts(ep.key("b"), &pa.b, false)?;
+                }
+                Action::Heal(h) => {
+                    if h.a.is_some() != h.b.is_some() {
+                        return Err((
+                            ep.key("a"),
+                            "give both `a` and `b`, or neither to heal everything".into(),
+                        ));
+                    }
+                    if let (Some(a), Some(b)) = (&h.a, &h.b) {
+                        self.need_hosts(ep.clone().key("a"), a, false)?;
+                        self.need_hosts(ep.key("b"), b, false)?;
+                    }
+                }
+                Action::Crash(h) | Action::Restart(h) => {
+                    self.need_host(ep.key("host"), &h.host)?;
+                }
+                Action::Skew(k) => {
+                    self.need_host(ep.clone().key("host"), &k.host)?;
+                    if k.set.is_some() == k.step.is_some() {
+                        return Err((ep.key("set"), "give exactly one of `set` and `step`".into()));
+                    }
+                }
+                Action::Delay(d) => {
+                    self.need_host(ep.key("host"), &d.host)?;
+                }
+            }
+        }
+
+        // Expectations.
+        for (i, v) in s.expect.violations.iter().enumerate() {
+            if !VIOLATION_KINDS.contains(&v.as_str()) {
+                return Err((
+                    p("expect").key("violations").idx(i),
+                    format!(
+                        "unknown violation kind `{v}` (expected one of {})",
+                        VIOLATION_KINDS.join(", ")
+                    ),
+                ));
+            }
+        }
+        for (i, e) in s.expect.logons.iter().enumerate() {
+            if !labels.contains(&e.label) {
+                return Err((
+                    p("expect").key("logon").idx(i).key("label"),
+                    format!("no logon on the timeline carries the label `{}`", e.label),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn logon_checks(&self, ep: &FieldPath, h: &Host, user: &str) -> Result<(), Problem> {
+        if h.role != Role::Client {
+            return Err((
+                ep.clone().key("client"),
+                format!("`{}` is a {}, not a client", h.name, h.role),
+            ));
+        }
+        if !self.user_exists(h, user) {
+            return Err((
+                ep.clone().key("user"),
+                format!("no principal `{user}` in the realm of `{}`", h.name),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Splits a KKDCP URL `https://host[:port]/path` (MS-KKDCP §2.1: HTTPS
+/// POST). Plain `http://` is accepted for relays configured without TLS.
+pub fn parse_relay_url(url: &str) -> Result<(String, Option<u16>, String), String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| format!("`{url}`: expected https://HOST[:PORT]/PATH"))?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/KdcProxy"),
+    };
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) => (
+            h,
+            Some(
+                p.parse::<u16>()
+                    .map_err(|_| format!("`{url}`: bad port `{p}`"))?,
+            ),
+        ),
+        None => (authority, None),
+    };
+    if host.is_empty() {
+        return Err(format!("`{url}`: no host"));
+    }
+    Ok((host.to_owned(), port, path.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relay_urls() {
+        assert_eq!(
+            parse_relay_url("https://relay.corp.example/KdcProxy").unwrap(),
+            ("relay.corp.example".into(), None, "/KdcProxy".into())
+        );
+        assert_eq!(
+            parse_relay_url("https://relay:8443").unwrap(),
+            ("relay".into(), Some(8443), "/KdcProxy".into())
+        );
+        assert!(parse_relay_url("ftp://x/").is_err());
+        assert!(parse_relay_url("https://:1/").is_err());
+    }
+
+    #[test]
+    fn epochs() {
+        assert!(parse_epoch("2026-03-02T08:00:00Z").is_ok());
+        assert!(parse_epoch("1969-12-31T23:59:59Z").is_err());
+        assert!(parse_epoch("monday").is_err());
+    }
+
+    #[test]
+    fn paths_display() {
+        assert_eq!(
+            p("timeline").idx(3).key("client").to_string(),
+            "timeline[3].client"
+        );
+    }
+}
