@@ -12,11 +12,14 @@
 //! | [`iakerb`] | IAKERB tokens (draft-ietf-kitten-iakerb-03) |
 //! | [`spnego`] | SPNEGO (RFC 4178) incl. NegTokenInit2 (MS-SPNG) |
 //! | [`ntlm`] | NTLM NEGOTIATE/CHALLENGE/AUTHENTICATE (MS-NLMP) |
+//! | [`detect`], [`describe`], [`tree`] | format detection and decoded trees (`kerbside decode`) |
 //!
 //! Decoding is sans-IO and deterministic: bytes in, values or errors out.
 
 mod bytes;
 pub mod der;
+pub mod describe;
+pub mod detect;
 pub mod error;
 mod fence;
 pub mod gss;
@@ -27,5 +30,6 @@ pub mod ntlm;
 pub mod record;
 pub mod spnego;
 pub mod time;
+pub mod tree;
 
 pub use error::{ErrorKind, Format, WireError};
