@@ -60,7 +60,9 @@ pub fn detect(bytes: &[u8]) -> Result<Detected> {
     if krb::is_message_tag(first) {
         return Ok(Detected::Kerberos);
     }
-    if first < 0x80 && bytes.len() > 4 && bytes.get(4).copied().is_some_and(krb::is_message_tag) {
+    // A record mark: lengths here are far below 16 MiB, so the first octet
+    // is zero, and the message after it starts with a Kerberos tag.
+    if first == 0 && bytes.get(4).copied().is_some_and(krb::is_message_tag) {
         return Ok(Detected::KerberosRecordMark);
     }
     match first {
