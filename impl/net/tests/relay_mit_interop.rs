@@ -6,23 +6,17 @@
 
 #[path = "support/mit.rs"]
 mod mit;
+#[path = "support/relay.rs"]
+mod relay;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use kerbside_net::https::{self, ClientCertPolicy};
-use kerbside_net::relay_server::{RelayServer, ServerLimits};
-use kerbside_net::tokio_driver::{SystemClock, TokioNet};
-use kerbside_net::{Net, TcpListen};
-use kerbside_relay::{
-    AuditRecord, MemoryAudit, Outcome, PrefixPolicy, RealmRoute, Relay, RelayConfig,
-};
+use kerbside_relay::{AuditRecord, MemoryAudit, Outcome, PrefixPolicy, RealmRoute, RelayConfig};
 use mit::MitRealm;
 
-/// Starts the relay on its own thread (current-thread runtime + LocalSet,
-/// as in real mode) and returns its address.
-fn start_relay(config: RelayConfig, pki: &std::path::Path, audit: Arc<MemoryAudit>) -> SocketAddr {
+fn start_relay(config: RelayConfig, pki: &std::path::Path) -> (SocketAddr, Arc<MemoryAudit>) {
     let files = https::ensure_self_signed(pki, &[]).unwrap();
     let tls = https::server_config(
         https::load_certs(&files.cert).unwrap(),
@@ -30,32 +24,7 @@ fn start_relay(config: RelayConfig, pki: &std::path::Path, audit: Arc<MemoryAudi
         &ClientCertPolicy::None,
     )
     .unwrap();
-    let relay = Arc::new(Relay::new(config).unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        tokio::task::LocalSet::new().block_on(&rt, async move {
-            let l = TokioNet
-                .bind_tcp("127.0.0.1:0".parse().unwrap())
-                .await
-                .unwrap();
-            tx.send(TcpListen::local_addr(&l).unwrap()).unwrap();
-            RelayServer::new(
-                TokioNet,
-                SystemClock,
-                relay,
-                Some(tls),
-                audit,
-                ServerLimits::default(),
-            )
-            .serve(l)
-            .await;
-        });
-    });
-    rx.recv_timeout(Duration::from_secs(10)).unwrap()
+    relay::start_relay(config, Some(tls))
 }
 
 /// (request type, reply type, KRB-ERROR code, HTTP status) of one relayed request.
@@ -82,9 +51,8 @@ fn mit_kinit_and_kvno_through_our_relay_to_mit_krb5kdc() {
     .unwrap()])
     .unwrap();
     config.prefix_policy = PrefixPolicy::Reject;
-    let audit = Arc::new(MemoryAudit::default());
     let pki = realm.dir.join("pki");
-    let relay = start_relay(config, &pki, audit.clone());
+    let (relay, audit) = start_relay(config, &pki);
     // MIT checks the certificate against the URL host: an IP literal here.
     let conf = realm.client_conf(
         "via-relay",
@@ -164,8 +132,7 @@ fn mit_sees_an_untrusted_relay_certificate_as_unreachable() {
     ))
     .unwrap()])
     .unwrap();
-    let audit = Arc::new(MemoryAudit::default());
-    let relay = start_relay(config, &realm.dir.join("pki"), audit.clone());
+    let (relay, audit) = start_relay(config, &realm.dir.join("pki"));
     // Anchors from another CA: the TLS handshake must fail, nothing relayed.
     let other = https::ensure_self_signed(&realm.dir.join("other-pki"), &[]).unwrap();
     let conf = realm.client_conf(

@@ -68,10 +68,12 @@ pub fn missing_peers() -> Option<String> {
 /// Tests in one binary run in parallel: each call starts its search at a
 /// different offset so two realms never race for the same port.
 pub fn free_port() -> u16 {
-    static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let start = 20_000 + (std::process::id() % 2000) as u16 * 4 + n * 8011 % 9000;
-    for p in (start..30_000).chain(10_000..start) {
+    // Spread over 10000..30000 by process and by call, then probe upwards.
+    let base = (std::process::id().wrapping_mul(7919) + n * 1009) % 20_000;
+    for i in 0..20_000u32 {
+        let p = 10_000 + ((base + i) % 20_000) as u16;
         let a: SocketAddr = ([127, 0, 0, 1], p).into();
         if TcpListener::bind(a).is_ok() && UdpSocket::bind(a).is_ok() {
             return p;
