@@ -31,6 +31,8 @@ use rand_core::SeedableRng;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 pub mod https;
+pub mod kdc_server;
+pub mod kdc_transport;
 pub mod kkdcp_transport;
 pub mod relay_server;
 pub mod tokio_driver;
