@@ -114,15 +114,9 @@ impl Net for SimNet {
         if let Ok(ip) = host.parse::<IpAddr>() {
             return Ok(SocketAddr::new(ip, port));
         }
-        // Names are the scenario's host names; matching is case-insensitive
-        // like DNS (RFC 4343).
-        let found = self
-            .world
-            .hosts()
-            .into_iter()
-            .find(|h| h.name.eq_ignore_ascii_case(host));
-        match found {
-            Some(h) => Ok(SocketAddr::new(h.ip, port)),
+        // Names are the scenario's host names and aliases.
+        match self.world.resolve(host) {
+            Some(ip) => Ok(SocketAddr::new(ip, port)),
             None => Err(io::Error::new(
                 io::ErrorKind::NotFound,
                 format!("no simulated host named {host}"),

@@ -1,5 +1,5 @@
 //! The shared state of one simulated world: hosts and addresses, the
-//! firewall, per-link faults, the wire tap with its canary scanner, open TCP
+//! firewall, per-link faults, the wire tap with the invariants it feeds, open TCP
 //! connections (so a rule change can cut them) and per-host fault knobs.
 //!
 //! Everything runs on one thread (turmoil steps hosts one after another), so
@@ -17,9 +17,10 @@ use std::time::Duration;
 use rand::Rng;
 use rand_chacha::ChaCha12Rng;
 
-use crate::canary::{CanaryHit, CanaryScanner, SecretSet};
 use crate::clock::{SimClock, Timebase};
 use crate::firewall::{Action, Firewall, Flow, FlowHost, Proto, Rule, Verdict};
+use crate::invariant::{Finding, Invariant};
+use crate::results::LogonRecord;
 use crate::trace::{Endpoint, EventRecord, Trace, TraceEntry, WireRecord};
 
 /// turmoil's default ephemeral port range (`Builder::ephemeral_ports`):
@@ -71,24 +72,19 @@ pub struct ConnState {
     pub cut: Cell<Option<Action>>,
 }
 
-/// A safety violation found while the world runs.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LiveViolation {
-    /// A secret on the wire.
-    Canary(CanaryHit),
-}
-
 pub(crate) struct WorldState {
     hosts: Vec<HostEntry>,
     by_name: BTreeMap<String, usize>,
     by_ip: BTreeMap<IpAddr, usize>,
+    /// Lower-cased names and aliases.
+    names: BTreeMap<String, usize>,
     pub(crate) firewall: Firewall,
     links: BTreeMap<(IpAddr, IpAddr), LinkImpairment>,
     default_link: LinkImpairment,
     net_rng: ChaCha12Rng,
     trace: Trace,
-    scanner: CanaryScanner,
-    violations: Vec<LiveViolation>,
+    invariants: Vec<Box<dyn Invariant>>,
+    findings: Vec<Finding>,
     conns: BTreeMap<u64, Weak<ConnState>>,
     conn_by_pair: BTreeMap<(SocketAddr, SocketAddr), Weak<ConnState>>,
     next_conn: u64,
@@ -109,11 +105,12 @@ impl std::fmt::Debug for World {
 }
 
 impl World {
-    /// An empty world. `net_rng` draws loss decisions; `keep_trace` keeps
-    /// every trace entry in memory (replay, pcap) rather than only hashing.
+    /// An empty world checking `invariants`. `net_rng` draws loss
+    /// decisions; `keep_trace` keeps every trace entry in memory (replay,
+    /// pcap) rather than only hashing.
     pub fn new(
         timebase: Arc<Timebase>,
-        secrets: &SecretSet,
+        invariants: Vec<Box<dyn Invariant>>,
         net_rng: ChaCha12Rng,
         keep_trace: bool,
     ) -> Self {
@@ -122,13 +119,14 @@ impl World {
                 hosts: Vec::new(),
                 by_name: BTreeMap::new(),
                 by_ip: BTreeMap::new(),
+                names: BTreeMap::new(),
                 firewall: Firewall::new(),
                 links: BTreeMap::new(),
                 default_link: LinkImpairment::default(),
                 net_rng,
                 trace: Trace::new(keep_trace),
-                scanner: CanaryScanner::new(secrets),
-                violations: Vec::new(),
+                invariants,
+                findings: Vec::new(),
                 conns: BTreeMap::new(),
                 conn_by_pair: BTreeMap::new(),
                 next_conn: 1,
@@ -158,7 +156,25 @@ impl World {
         });
         st.by_name.insert(name.to_owned(), idx);
         st.by_ip.insert(ip, idx);
+        st.names.insert(name.to_ascii_lowercase(), idx);
         clock
+    }
+
+    /// Makes `alias` resolve to host `name`.
+    pub fn add_alias(&self, name: &str, alias: &str) {
+        let mut st = self.inner.borrow_mut();
+        if let Some(&i) = st.by_name.get(name) {
+            st.names.insert(alias.to_ascii_lowercase(), i);
+        }
+    }
+
+    /// Resolves a host name or alias, case-insensitively like DNS
+    /// (RFC 4343).
+    pub fn resolve(&self, name: &str) -> Option<IpAddr> {
+        let st = self.inner.borrow();
+        st.names
+            .get(&name.to_ascii_lowercase())
+            .map(|i| st.hosts[*i].ip)
     }
 
     /// A host by name.
@@ -345,41 +361,99 @@ impl World {
         }
     }
 
-    /// Records a captured message and scans it for secrets. Uses
+    /// Records a captured message and runs the invariants on it. Uses
     /// `try_borrow_mut` because it runs from destructors too (a stream
     /// dropped while its host crashes).
     pub(crate) fn record_wire(&self, rec: WireRecord) {
         let Ok(mut st) = self.inner.try_borrow_mut() else {
             return;
         };
-        let hits = st.scanner.scan(&rec);
+        let mut found = Vec::new();
+        for inv in st.invariants.iter_mut() {
+            found.extend(inv.on_wire(&rec));
+        }
         st.trace.push(TraceEntry::Wire(rec));
-        for h in hits {
-            let at = h.at;
-            let scenario_at = at + st.timebase.warp();
+        Self::add_findings(&mut st, found);
+    }
+
+    fn add_findings(st: &mut WorldState, found: Vec<Finding>) {
+        for f in found {
+            let scenario_at = f.at + st.timebase.warp();
             st.trace.push(TraceEntry::Event(EventRecord {
-                at,
+                at: f.at,
                 scenario_at,
                 kind: "violation".to_owned(),
-                detail: format!("canary: {h}"),
+                detail: format!("{}: {}", f.kind, f.message),
             }));
-            st.violations.push(LiveViolation::Canary(h));
+            st.findings.push(f);
         }
     }
 
-    /// Records an event at the current time.
+    /// Records an event at the current time and runs the invariants on it.
     pub fn record_event(&self, kind: &str, detail: impl Into<String>) {
         let Ok(mut st) = self.inner.try_borrow_mut() else {
             return;
         };
         let at = st.timebase.sim_elapsed();
         let scenario_at = at + st.timebase.warp();
-        st.trace.push(TraceEntry::Event(EventRecord {
+        let ev = EventRecord {
             at,
             scenario_at,
             kind: kind.to_owned(),
             detail: detail.into(),
-        }));
+        };
+        let mut found = Vec::new();
+        for inv in st.invariants.iter_mut() {
+            found.extend(inv.on_event(&ev));
+        }
+        st.trace.push(TraceEntry::Event(ev));
+        Self::add_findings(&mut st, found);
+    }
+
+    /// Runs the invariants on a finished logon.
+    pub fn check_logon(&self, logon: &LogonRecord) {
+        let Ok(mut st) = self.inner.try_borrow_mut() else {
+            return;
+        };
+        let mut found = Vec::new();
+        for inv in st.invariants.iter_mut() {
+            found.extend(inv.on_logon(logon));
+        }
+        Self::add_findings(&mut st, found);
+    }
+
+    /// Records a finding from outside the invariants (the runner's own
+    /// liveness checks).
+    pub fn add_finding(&self, f: Finding) {
+        let Ok(mut st) = self.inner.try_borrow_mut() else {
+            return;
+        };
+        Self::add_findings(&mut st, vec![f]);
+    }
+
+    /// Runs the invariants' end-of-run checks.
+    pub fn finish_invariants(&self) {
+        let Ok(mut st) = self.inner.try_borrow_mut() else {
+            return;
+        };
+        let at = st.timebase.sim_elapsed();
+        let mut found = Vec::new();
+        for inv in st.invariants.iter_mut() {
+            found.extend(inv.finish(at));
+        }
+        Self::add_findings(&mut st, found);
+    }
+
+    /// Coverage counters of every invariant, merged.
+    pub fn coverage(&self) -> BTreeMap<String, u64> {
+        let st = self.inner.borrow();
+        let mut out = BTreeMap::new();
+        for inv in &st.invariants {
+            for (k, v) in inv.coverage() {
+                *out.entry(k).or_insert(0) += v;
+            }
+        }
+        out
     }
 
     /// Whether the TLS plaintext layer is recorded.
@@ -392,9 +466,9 @@ impl World {
         self.inner.borrow_mut().record_plaintext = on;
     }
 
-    /// Violations found so far.
-    pub fn violations(&self) -> Vec<LiveViolation> {
-        self.inner.borrow().violations.clone()
+    /// Findings so far.
+    pub fn findings(&self) -> Vec<Finding> {
+        self.inner.borrow().findings.clone()
     }
 
     /// Runs `f` on the trace.
@@ -404,8 +478,6 @@ impl World {
 
     /// Takes the trace out of the world (at the end of a run).
     pub fn take_trace(&self) -> Trace {
-        let mut st = self.inner.borrow_mut();
-        let keep = !st.trace.entries().is_empty() || st.trace.is_empty();
-        std::mem::replace(&mut st.trace, Trace::new(keep))
+        std::mem::replace(&mut self.inner.borrow_mut().trace, Trace::new(false))
     }
 }

@@ -277,6 +277,10 @@ pub struct EchoOptions {
     /// Ports echoed on both TCP and UDP.
     #[serde(default)]
     pub ports: Vec<u16>,
+    /// Test knob: a task the host spawns panics this long after the host
+    /// starts (proves a panic in any simulated task fails the run).
+    #[serde(default)]
+    pub panic_after: Option<SimDuration>,
 }
 
 /// Leaker options (test role).

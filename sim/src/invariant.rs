@@ -1,0 +1,268 @@
+//! Invariants: properties checked while a scenario runs.
+//!
+//! * **Safety** ("always") properties look at every captured message, every
+//!   event and every finished logon as they happen: no secret on the wire,
+//!   an audit record for every authentication, the relay never forwards to
+//!   a realm it was not given.
+//! * **Liveness** ("eventually") properties are checked at the end, after
+//!   faults heal: no logon hangs (the runner's own check), and the
+//!   scenario's per-label expectations.
+//! * **Sometimes** properties are coverage: counters an invariant reports
+//!   (`path:kkdcp`, `firewall:drop`) that a seed sweep aggregates, so CI can
+//!   show a fallback tier really was exercised.
+//!
+//! Parties add their own by implementing [`Invariant`] and listing it in
+//! [`registry`]; every hook has a default, so an invariant implements only
+//! what it looks at.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::canary::{CanaryScanner, SecretSet};
+use crate::results::LogonRecord;
+use crate::scenario::{Outcome, Role, Scenario};
+use crate::trace::{EventRecord, Fate, WireRecord};
+
+/// A broken property.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The invariant's name, used as the violation kind (`canary`, ...).
+    pub kind: String,
+    /// What happened, for people.
+    pub message: String,
+    /// Sim time.
+    #[serde(serialize_with = "crate::logon::ser_micros")]
+    pub at: Duration,
+}
+
+/// A property checked during a run.
+pub trait Invariant {
+    /// Name, and the violation kind of its findings.
+    fn name(&self) -> &'static str;
+    /// Every captured message (wire and TLS-plaintext layers).
+    fn on_wire(&mut self, _rec: &WireRecord) -> Vec<Finding> {
+        Vec::new()
+    }
+    /// Every event (timeline actions, host starts, relay audit lines...).
+    fn on_event(&mut self, _ev: &EventRecord) -> Vec<Finding> {
+        Vec::new()
+    }
+    /// Every finished logon.
+    fn on_logon(&mut self, _logon: &LogonRecord) -> Vec<Finding> {
+        Vec::new()
+    }
+    /// After the run.
+    fn finish(&mut self, _at: Duration) -> Vec<Finding> {
+        Vec::new()
+    }
+    /// Coverage counters (`sometimes` properties).
+    fn coverage(&self) -> Vec<(String, u64)> {
+        Vec::new()
+    }
+}
+
+/// The invariants every run checks.
+pub fn registry(scenario: &Scenario, secrets: &SecretSet) -> Vec<Box<dyn Invariant>> {
+    vec![
+        Box::new(NoSecretOnTheWire::new(secrets)),
+        Box::new(AuditPerLogon),
+        Box::new(RelayDeclaredRealms::new(scenario)),
+        Box::new(Coverage::default()),
+    ]
+}
+
+/// No password, NT hash or long-term key on any hop, in any layer.
+#[derive(Debug)]
+pub struct NoSecretOnTheWire {
+    scanner: CanaryScanner,
+}
+
+impl NoSecretOnTheWire {
+    /// Watches for `secrets`.
+    pub fn new(secrets: &SecretSet) -> Self {
+        Self {
+            scanner: CanaryScanner::new(secrets),
+        }
+    }
+}
+
+impl Invariant for NoSecretOnTheWire {
+    fn name(&self) -> &'static str {
+        "canary"
+    }
+
+    fn on_wire(&mut self, rec: &WireRecord) -> Vec<Finding> {
+        self.scanner
+            .scan(rec)
+            .into_iter()
+            .map(|h| Finding {
+                kind: "canary".into(),
+                message: h.to_string(),
+                at: h.at,
+            })
+            .collect()
+    }
+}
+
+/// Every logon leaves an audit trail: one event per attempt and a decision
+/// (DESIGN §4: "an audit event for every authentication").
+#[derive(Debug, Default)]
+pub struct AuditPerLogon;
+
+impl Invariant for AuditPerLogon {
+    fn name(&self) -> &'static str {
+        "audit"
+    }
+
+    fn on_logon(&mut self, l: &LogonRecord) -> Vec<Finding> {
+        let Some(report) = &l.report else {
+            return Vec::new();
+        };
+        let decisions = report
+            .audit
+            .iter()
+            .filter(|a| a.event == "decision")
+            .count();
+        let attempts = report.audit.iter().filter(|a| a.event == "attempt").count();
+        if decisions != 1 || attempts != report.attempts.len() {
+            return vec![Finding {
+                kind: "audit".into(),
+                message: format!(
+                    "logon {} has {decisions} decision and {attempts} attempt audit events for {} attempts",
+                    l.id,
+                    report.attempts.len()
+                ),
+                at: l.finished_at.unwrap_or_default(),
+            }];
+        }
+        Vec::new()
+    }
+}
+
+/// A relay forwards only for the realms it was configured with
+/// (CVE-2025-59088: never discover an undeclared realm's KDC).
+#[derive(Debug)]
+pub struct RelayDeclaredRealms {
+    declared: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl RelayDeclaredRealms {
+    /// Reads each relay's declared realms from the scenario.
+    pub fn new(s: &Scenario) -> Self {
+        let declared = s
+            .hosts
+            .iter()
+            .filter(|h| h.role == Role::Relay)
+            .map(|h| {
+                let realms = h
+                    .relay
+                    .as_ref()
+                    .map(|r| r.realms.clone())
+                    .unwrap_or_default();
+                let realms = if realms.is_empty() {
+                    s.realms.iter().map(|r| r.name.clone()).collect()
+                } else {
+                    realms
+                };
+                (
+                    h.name.clone(),
+                    realms.into_iter().map(|r| r.to_ascii_uppercase()).collect(),
+                )
+            })
+            .collect();
+        Self { declared }
+    }
+}
+
+impl Invariant for RelayDeclaredRealms {
+    fn name(&self) -> &'static str {
+        "relay-realm"
+    }
+
+    fn on_event(&mut self, ev: &EventRecord) -> Vec<Finding> {
+        if ev.kind != "relay-audit" {
+            return Vec::new();
+        }
+        // Detail: `<relay host> <audit JSON line>`.
+        let Some((host, json)) = ev.detail.split_once(' ') else {
+            return Vec::new();
+        };
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(json) else {
+            return Vec::new();
+        };
+        if v.get("outcome").and_then(|o| o.as_str()) != Some("relayed") {
+            return Vec::new();
+        }
+        let realm = v
+            .get("realm")
+            .and_then(|r| r.as_str())
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        match self.declared.get(host) {
+            Some(set) if set.contains(&realm) => Vec::new(),
+            _ => vec![Finding {
+                kind: "relay-realm".into(),
+                message: format!("relay {host} forwarded a request for undeclared realm `{realm}`"),
+                at: ev.at,
+            }],
+        }
+    }
+}
+
+/// Counters for `sometimes` properties: paths taken, outcomes, firewall
+/// verdicts and faults applied.
+#[derive(Debug, Default)]
+pub struct Coverage {
+    counts: BTreeMap<String, u64>,
+}
+
+impl Coverage {
+    fn bump(&mut self, key: String) {
+        *self.counts.entry(key).or_default() += 1;
+    }
+}
+
+impl Invariant for Coverage {
+    fn name(&self) -> &'static str {
+        "coverage"
+    }
+
+    fn on_wire(&mut self, rec: &WireRecord) -> Vec<Finding> {
+        match &rec.fate {
+            Fate::Dropped { .. } => self.bump("firewall:drop".into()),
+            Fate::Rejected { .. } => self.bump("firewall:reject".into()),
+            Fate::Lost => self.bump("net:loss".into()),
+            Fate::Sent => {}
+        }
+        Vec::new()
+    }
+
+    fn on_event(&mut self, ev: &EventRecord) -> Vec<Finding> {
+        if ev.kind == "timeline" {
+            let action = ev.detail.split_whitespace().next().unwrap_or("");
+            if !action.starts_with("logon") {
+                self.bump(format!("fault:{action}"));
+            }
+        }
+        Vec::new()
+    }
+
+    fn on_logon(&mut self, l: &LogonRecord) -> Vec<Finding> {
+        if let Some(r) = &l.report {
+            self.bump(format!("path:{}", r.path));
+            if r.outcome == Outcome::Failure {
+                self.bump("logon:failure".into());
+            }
+            for a in &r.attempts {
+                self.bump(format!("attempt:{}:{}", a.stage, a.result.word()));
+            }
+        }
+        Vec::new()
+    }
+
+    fn coverage(&self) -> Vec<(String, u64)> {
+        self.counts.iter().map(|(k, v)| (k.clone(), *v)).collect()
+    }
+}

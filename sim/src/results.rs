@@ -1,0 +1,313 @@
+//! The results data model: what one scenario-seed run produced
+//! ([`RunResult`]) and what a sweep of seeds adds up to
+//! ([`ScenarioSummary`]). Serialisable, so `results.json` carries it and
+//! the report writers (issue 11, `kerbside-report`) consume it unchanged.
+//!
+//! Durations are integer microseconds (`*_us`) in JSON: exact, and no
+//! float formatting differences between platforms.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::Path as FsPath;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::invariant::Finding;
+use crate::logon::{LogonReport, ser_micros};
+use crate::scenario::{Outcome, Tier};
+
+/// Schema version of `results.json`.
+pub const RESULTS_SCHEMA: u32 = 1;
+
+/// What became of a scheduled logon.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LogonStatus {
+    /// It ran to completion (successfully or not): see the report.
+    Done,
+    /// Its client host crashed while it ran.
+    Aborted,
+    /// Its client host was down when it was due.
+    HostDown,
+    /// It did not finish within the scenario's budget.
+    Hung,
+}
+
+/// One logon of a run.
+#[derive(Clone, Debug, Serialize)]
+pub struct LogonRecord {
+    /// Run-wide id (timeline order).
+    pub id: u64,
+    /// Expectation group.
+    pub label: Option<String>,
+    /// Client host.
+    pub client: String,
+    /// User (`alice@CORP.EXAMPLE`).
+    pub user: String,
+    /// Service requested after the TGT.
+    pub service: Option<String>,
+    /// Scenario time it was due.
+    #[serde(rename = "scheduled_us", serialize_with = "ser_micros")]
+    pub scheduled_at: Duration,
+    /// Sim time it started.
+    #[serde(rename = "started_us", serialize_with = "ser_micros")]
+    pub started_at: Duration,
+    /// Sim time it finished.
+    #[serde(rename = "finished_us", serialize_with = "ser_opt_micros")]
+    pub finished_at: Option<Duration>,
+    /// Finished minus started.
+    #[serde(rename = "latency_us", serialize_with = "ser_opt_micros")]
+    pub latency: Option<Duration>,
+    /// What became of it.
+    pub status: LogonStatus,
+    /// The agent's report (when it finished).
+    pub report: Option<LogonReport>,
+}
+
+impl LogonRecord {
+    /// Whether it finished successfully.
+    pub fn succeeded(&self) -> bool {
+        self.report
+            .as_ref()
+            .is_some_and(|r| r.outcome == Outcome::Success)
+    }
+
+    /// The path name for tables (`hung`, `aborted` when it did not finish).
+    pub fn path_name(&self) -> String {
+        match (&self.report, self.status) {
+            (Some(r), _) => r.path.to_string(),
+            (None, LogonStatus::Hung) => "hung".into(),
+            (None, LogonStatus::Aborted) => "aborted".into(),
+            (None, LogonStatus::HostDown) => "host-down".into(),
+            (None, LogonStatus::Done) => "none".into(),
+        }
+    }
+}
+
+fn ser_opt_micros<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => ser_micros(d, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// One scenario run with one seed.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunResult {
+    /// Scenario name.
+    pub scenario: String,
+    /// The scenario file.
+    pub file: String,
+    /// Seed.
+    pub seed: u64,
+    /// Whether every expectation held and the violations are exactly the
+    /// expected ones.
+    pub passed: bool,
+    /// SHA-256 of the canonical trace.
+    pub trace_hash: String,
+    /// Everything that went wrong (and, in negative scenarios, what was
+    /// meant to).
+    pub violations: Vec<Finding>,
+    /// Violation kinds the scenario expects.
+    pub expected_violations: Vec<String>,
+    /// Logons in timeline order.
+    pub logons: Vec<LogonRecord>,
+    /// Logons per path (`native-tcp`, `kkdcp`, `none`, `hung`...).
+    pub path_counts: BTreeMap<String, u64>,
+    /// Coverage counters (`sometimes` properties).
+    pub coverage: BTreeMap<String, u64>,
+    /// turmoil sim time at the end.
+    #[serde(rename = "sim_time_us", serialize_with = "ser_micros")]
+    pub sim_time: Duration,
+    /// Scenario time at the end (sim time plus warps and idle skips).
+    #[serde(rename = "scenario_time_us", serialize_with = "ser_micros")]
+    pub scenario_time: Duration,
+    /// Wall-clock time the run took.
+    #[serde(rename = "wall_time_us", serialize_with = "ser_micros")]
+    pub wall_time: Duration,
+    /// turmoil steps.
+    pub steps: u64,
+    /// Messages captured.
+    pub wire_messages: u64,
+    /// Payload bytes captured.
+    pub wire_bytes: u64,
+    /// The command that reruns this seed.
+    pub replay: String,
+}
+
+impl RunResult {
+    /// Kerberos exchanges completed (two per successful logon with a
+    /// service ticket, one without), a throughput measure.
+    pub fn exchanges(&self) -> u64 {
+        self.logons
+            .iter()
+            .filter(|l| l.succeeded())
+            .map(|l| if l.service.is_some() { 2 } else { 1 })
+            .sum()
+    }
+}
+
+/// A sweep of one scenario over several seeds.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScenarioSummary {
+    /// Scenario name.
+    pub scenario: String,
+    /// The file.
+    pub file: String,
+    /// Tier.
+    pub tier: Tier,
+    /// The description from the file.
+    pub description: String,
+    /// Seeds run.
+    pub seeds: Vec<u64>,
+    /// Seeds that failed.
+    pub failing_seeds: Vec<u64>,
+    /// Logons per path over all seeds.
+    pub path_counts: BTreeMap<String, u64>,
+    /// Coverage counters over all seeds.
+    pub coverage: BTreeMap<String, u64>,
+    /// Distinct trace hashes (1 when the scenario has no randomness).
+    pub distinct_traces: usize,
+    /// Total sim time.
+    #[serde(rename = "sim_time_us", serialize_with = "ser_micros")]
+    pub sim_time: Duration,
+    /// Total scenario time.
+    #[serde(rename = "scenario_time_us", serialize_with = "ser_micros")]
+    pub scenario_time: Duration,
+    /// Total wall time (sum over seeds, not elapsed).
+    #[serde(rename = "wall_time_us", serialize_with = "ser_micros")]
+    pub wall_time: Duration,
+    /// Replay commands of failing seeds.
+    pub replays: Vec<String>,
+}
+
+impl ScenarioSummary {
+    /// Adds up a scenario's runs.
+    pub fn from_runs(tier: Tier, description: &str, runs: &[&RunResult]) -> Option<Self> {
+        let first = runs.first()?;
+        let mut s = ScenarioSummary {
+            scenario: first.scenario.clone(),
+            file: first.file.clone(),
+            tier,
+            description: description.to_owned(),
+            seeds: Vec::new(),
+            failing_seeds: Vec::new(),
+            path_counts: BTreeMap::new(),
+            coverage: BTreeMap::new(),
+            distinct_traces: 0,
+            sim_time: Duration::ZERO,
+            scenario_time: Duration::ZERO,
+            wall_time: Duration::ZERO,
+            replays: Vec::new(),
+        };
+        let mut hashes = BTreeSet::new();
+        for r in runs {
+            s.seeds.push(r.seed);
+            if !r.passed {
+                s.failing_seeds.push(r.seed);
+                s.replays.push(r.replay.clone());
+            }
+            for (k, v) in &r.path_counts {
+                *s.path_counts.entry(k.clone()).or_default() += v;
+            }
+            for (k, v) in &r.coverage {
+                *s.coverage.entry(k.clone()).or_default() += v;
+            }
+            hashes.insert(r.trace_hash.clone());
+            s.sim_time += r.sim_time;
+            s.scenario_time += r.scenario_time;
+            s.wall_time += r.wall_time;
+        }
+        s.distinct_traces = hashes.len();
+        Some(s)
+    }
+
+    /// Whether every seed passed.
+    pub fn passed(&self) -> bool {
+        self.failing_seeds.is_empty()
+    }
+}
+
+/// `results.json`: every run and every scenario summary.
+#[derive(Debug, Serialize)]
+pub struct ResultsFile<'a> {
+    /// [`RESULTS_SCHEMA`].
+    pub schema: u32,
+    /// kerbside version.
+    pub version: &'static str,
+    /// Per scenario.
+    pub scenarios: &'a [ScenarioSummary],
+    /// Per scenario-seed.
+    pub runs: &'a [RunResult],
+}
+
+/// Writes `results.json` and `summary.md` into `dir`.
+pub fn write_outputs(
+    dir: &FsPath,
+    summaries: &[ScenarioSummary],
+    runs: &[RunResult],
+) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let file = ResultsFile {
+        schema: RESULTS_SCHEMA,
+        version: env!("CARGO_PKG_VERSION"),
+        scenarios: summaries,
+        runs,
+    };
+    let json = serde_json::to_string_pretty(&file).map_err(std::io::Error::other)?;
+    std::fs::write(dir.join("results.json"), json + "\n")?;
+    std::fs::write(dir.join("summary.md"), summary_markdown(summaries))?;
+    Ok(())
+}
+
+/// A short Markdown summary: one table row per scenario, then the failing
+/// seeds with their replay commands.
+pub fn summary_markdown(summaries: &[ScenarioSummary]) -> String {
+    let mut out = String::from("# kerbside run\n\n");
+    let total: usize = summaries.iter().map(|s| s.seeds.len()).sum();
+    let failed: usize = summaries.iter().map(|s| s.failing_seeds.len()).sum();
+    let _ = writeln!(
+        out,
+        "{} scenarios, {total} scenario-seeds, {} passed, {failed} failed.\n",
+        summaries.len(),
+        total - failed
+    );
+    out.push_str(
+        "| scenario | seeds | result | paths | sim time | wall time |\n|---|---|---|---|---|---|\n",
+    );
+    for s in summaries {
+        let paths: Vec<String> = s
+            .path_counts
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {:.2}s |",
+            s.scenario,
+            s.seeds.len(),
+            if s.passed() {
+                "pass".to_owned()
+            } else {
+                format!("**FAIL** ({})", s.failing_seeds.len())
+            },
+            paths.join(", "),
+            crate::duration::format_duration(round_ms(s.scenario_time)),
+            s.wall_time.as_secs_f64(),
+        );
+    }
+    if failed > 0 {
+        out.push_str("\n## Failures\n\n");
+        for s in summaries.iter().filter(|s| !s.passed()) {
+            for r in &s.replays {
+                let _ = writeln!(out, "* `{r}`");
+            }
+        }
+    }
+    out
+}
+
+fn round_ms(d: Duration) -> Duration {
+    Duration::from_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}

@@ -1,0 +1,50 @@
+//! The starter scenarios, run end to end: each passes, and the same seed
+//! gives the same trace hash.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use kerbside_sim::runner::{Prepared, RunOptions, run};
+use kerbside_sim::scenario::load_file;
+
+fn scenario(name: &str) -> Arc<Prepared> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../scenarios")
+        .join(format!("{name}.toml"));
+    let s = load_file(&path).unwrap_or_else(|e| panic!("{e}"));
+    Arc::new(Prepared::new(s, &format!("scenarios/{name}.toml")).unwrap())
+}
+
+fn check(name: &str, seeds: &[u64]) {
+    let p = scenario(name);
+    for &seed in seeds {
+        let a = run(
+            &p,
+            &RunOptions {
+                seed,
+                ..RunOptions::default()
+            },
+        );
+        assert!(
+            a.result.passed,
+            "{name} seed {seed} failed: {:#?}\nreplay: {}",
+            a.result.violations, a.result.replay
+        );
+        let b = run(
+            &p,
+            &RunOptions {
+                seed,
+                ..RunOptions::default()
+            },
+        );
+        assert_eq!(
+            a.result.trace_hash, b.result.trace_hash,
+            "{name} seed {seed}: same seed, same trace"
+        );
+    }
+}
+
+#[test]
+fn office_baseline() {
+    check("office-baseline", &[1, 2]);
+}
