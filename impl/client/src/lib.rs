@@ -1,3 +1,7 @@
 //! Client side: negotiator (fallback chain), Kerberos exchanges, SPNEGO and IAKERB initiator, NTLM client, policy, audit, ticket cache
 
+pub mod gss;
+pub mod gss_krb;
 pub mod krb;
+pub mod ntlm;
+pub mod spnego;
