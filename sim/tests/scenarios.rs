@@ -48,3 +48,18 @@ fn check(name: &str, seeds: &[u64]) {
 fn office_baseline() {
     check("office-baseline", &[1, 2]);
 }
+
+#[test]
+fn monday_firewall_change() {
+    check("monday-firewall-change", &[1]);
+}
+
+#[test]
+fn vpn_blocks_88() {
+    check("vpn-blocks-88", &[1]);
+}
+
+#[test]
+fn relay_down() {
+    check("relay-down", &[1]);
+}
