@@ -46,8 +46,9 @@ fn mac_len(etype: EncType) -> usize {
     etype.checksum_len()
 }
 
-/// Ke and Ki for `usage` (RFC 8009 §5): Ke is key-length bits, Ki is h bits.
-fn ke_ki(etype: EncType, key: &[u8], usage: u32) -> (Vec<u8>, Vec<u8>) {
+/// Ke (as an AES key schedule, key-length bits) and Ki (h bits) for
+/// `usage` (RFC 8009 §5).
+pub(crate) fn enc_keys(etype: EncType, key: &[u8], usage: u32) -> (Aes, Vec<u8>) {
     let ke = kdf(
         etype,
         key,
@@ -55,6 +56,15 @@ fn ke_ki(etype: EncType, key: &[u8], usage: u32) -> (Vec<u8>, Vec<u8>) {
         &[],
         etype.key_len(),
     );
+    let ke = if etype == EncType::Aes256CtsHmacSha384192 {
+        let mut k = [0u8; 32];
+        k.copy_from_slice(&ke[..32]);
+        Aes::aes256(&k)
+    } else {
+        let mut k = [0u8; 16];
+        k.copy_from_slice(&ke[..16]);
+        Aes::aes128(&k)
+    };
     let ki = kdf(
         etype,
         key,
@@ -63,6 +73,17 @@ fn ke_ki(etype: EncType, key: &[u8], usage: u32) -> (Vec<u8>, Vec<u8>) {
         mac_len(etype),
     );
     (ke, ki)
+}
+
+/// Kc = KDF(key, usage | 0x99, h) (RFC 8009 §5).
+pub(crate) fn mac_key(etype: EncType, key: &[u8], usage: u32) -> Vec<u8> {
+    kdf(
+        etype,
+        key,
+        &usage_constant(usage, TAG_KC),
+        &[],
+        mac_len(etype),
+    )
 }
 
 /// HMAC(Ki, IV | C) truncated to h; the cipher state IV is all zeros for
@@ -76,31 +97,28 @@ fn tag(etype: EncType, ki: &[u8], ciphertext: &[u8]) -> Vec<u8> {
 
 /// RFC 8009 §5 encryption: `C = AES-CTS(Ke, conf | plaintext)`,
 /// `H = HMAC(Ki, IV | C)`, output `C | H` (encrypt-then-MAC).
-pub(crate) fn encrypt(
+pub(crate) fn seal(
     etype: EncType,
-    key: &[u8],
-    usage: u32,
+    ke: &Aes,
+    ki: &[u8],
     plaintext: &[u8],
     confounder: &[u8],
 ) -> Vec<u8> {
-    let (ke, ki) = ke_ki(etype, key, usage);
     let mut out = Vec::with_capacity(confounder.len() + plaintext.len() + mac_len(etype));
     out.extend_from_slice(confounder);
     out.extend_from_slice(plaintext);
-    if let Some(aes) = Aes::new(&ke) {
-        cts::encrypt(&aes, &mut out);
-    }
-    let h = tag(etype, &ki, &out);
+    cts::encrypt(ke, &mut out);
+    let h = tag(etype, ki, &out);
     out.extend_from_slice(&h);
     out
 }
 
 /// RFC 8009 §5 decryption: verify `H` over `IV | C` first, then decrypt and
 /// drop the confounder.
-pub(crate) fn decrypt(
+pub(crate) fn open(
     etype: EncType,
-    key: &[u8],
-    usage: u32,
+    ke: &Aes,
+    ki: &[u8],
     ciphertext: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
     let h = mac_len(etype);
@@ -112,33 +130,19 @@ pub(crate) fn decrypt(
         });
     }
     let (c, mac) = ciphertext.split_at(ciphertext.len() - h);
-    let (ke, ki) = ke_ki(etype, key, usage);
-    if !bool::from(tag(etype, &ki, c).ct_eq(mac)) {
+    if !bool::from(tag(etype, ki, c).ct_eq(mac)) {
         return Err(CryptoError::IntegrityCheckFailed);
     }
     let mut plain = c.to_vec();
-    let aes = Aes::new(&ke).ok_or(CryptoError::InvalidKeyLength {
-        etype: etype.id(),
-        expected: etype.key_len(),
-        actual: key.len(),
-    })?;
-    cts::decrypt(&aes, &mut plain);
+    cts::decrypt(ke, &mut plain);
     plain.drain(..AES_BLOCK);
     Ok(plain)
 }
 
-/// RFC 8009 §5 checksum: `HMAC(Kc, data)` truncated to h, with
-/// `Kc = KDF(key, usage | 0x99, h)`.
-pub(crate) fn checksum(etype: EncType, key: &[u8], usage: u32, data: &[u8]) -> Vec<u8> {
-    let kc = kdf(
-        etype,
-        key,
-        &usage_constant(usage, TAG_KC),
-        &[],
-        mac_len(etype),
-    );
+/// RFC 8009 §5 checksum: `HMAC(Kc, data)` truncated to h.
+pub(crate) fn mac(etype: EncType, kc: &[u8], data: &[u8]) -> Vec<u8> {
     let mut full = [0u8; MAX_HASH];
-    hash_into(etype, &kc, &[data], &mut full);
+    hash_into(etype, kc, &[data], &mut full);
     full[..mac_len(etype)].to_vec()
 }
 

@@ -4,28 +4,47 @@
 use crate::nfold::nfold_into;
 use crate::primitives::{AES_BLOCK, Aes};
 
-/// `DR(key, constant)`: encrypt `n-fold(constant, 128)` with the base key,
-/// then keep encrypting the previous output block, concatenating until
-/// `key.len()` bytes are produced. For AES the "encryption" of a single
-/// block with the zero initial state is plain AES (RFC 3962 §5), and
-/// random-to-key is the identity (RFC 3962 §6), so DK = DR.
-///
-/// Returns `None` only for a key length AES does not have (callers validate).
-pub(crate) fn dk(key: &[u8], constant: &[u8]) -> Option<Vec<u8>> {
-    let aes = Aes::new(key)?;
-    Some(dk_with(&aes, key.len(), constant))
+/// A derived AES-SHA1 key: 16 or 32 bytes, the size of its base key.
+#[derive(Clone)]
+pub(crate) struct Derived {
+    bytes: [u8; 32],
+    len: usize,
 }
 
-/// [`dk`] with an existing key schedule, producing `out_len` bytes.
-pub(crate) fn dk_with(aes: &Aes, out_len: usize, constant: &[u8]) -> Vec<u8> {
+impl Derived {
+    /// The derived key bytes (Ki and Kc are used as HMAC keys).
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    /// The derived key as an AES key schedule (Ke, Kprf).
+    pub(crate) fn cipher(&self) -> Aes {
+        if self.len == 16 {
+            let mut k = [0u8; 16];
+            k.copy_from_slice(&self.bytes[..16]);
+            Aes::aes128(&k)
+        } else {
+            Aes::aes256(&self.bytes)
+        }
+    }
+}
+
+/// `DK(base, constant)`: encrypt `n-fold(constant, 128)` with the base key,
+/// then keep encrypting the previous output block, concatenating until the
+/// base key's length is reached. For AES the "encryption" of one block with
+/// the zero initial state is plain AES (RFC 3962 §5) and random-to-key is
+/// the identity (RFC 3962 §6), so DK = DR.
+pub(crate) fn dk(base: &Aes, constant: &[u8]) -> Derived {
     let mut block = [0u8; AES_BLOCK];
     nfold_into(constant, &mut block);
-    let mut out = Vec::with_capacity(out_len.next_multiple_of(AES_BLOCK));
-    while out.len() < out_len {
-        aes.encrypt_block(&mut block);
-        out.extend_from_slice(&block);
+    let mut out = Derived {
+        bytes: [0u8; 32],
+        len: base.key_len(),
+    };
+    for chunk in out.bytes[..out.len].chunks_exact_mut(AES_BLOCK) {
+        base.encrypt_block(&mut block);
+        chunk.copy_from_slice(&block);
     }
-    out.truncate(out_len);
     out
 }
 
@@ -40,3 +59,24 @@ pub(crate) fn usage_constant(usage: u32, tag: u8) -> [u8; 5] {
 pub(crate) const TAG_KC: u8 = 0x99;
 pub(crate) const TAG_KE: u8 = 0xAA;
 pub(crate) const TAG_KI: u8 = 0x55;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// MIT t_derive.c-style check through the RFC 3962 string-to-key
+    /// vectors lives in tests/rfc_vectors.rs; here: DK of a 256-bit key is
+    /// two chained blocks.
+    #[test]
+    fn dk_chains_blocks_for_256_bit_keys() {
+        let base = Aes::aes256(&[1u8; 32]);
+        let d = dk(&base, b"kerberos");
+        let mut b1 = [0u8; 16];
+        nfold_into(b"kerberos", &mut b1);
+        base.encrypt_block(&mut b1);
+        let mut b2 = b1;
+        base.encrypt_block(&mut b2);
+        assert_eq!(&d.bytes()[..16], &b1);
+        assert_eq!(&d.bytes()[16..], &b2);
+    }
+}

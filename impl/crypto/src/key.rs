@@ -8,6 +8,8 @@ use subtle::ConstantTimeEq;
 
 use crate::error::CryptoError;
 use crate::etype::EncType;
+use crate::primitives::Aes;
+use crate::usage_key::{EncKeys, MacKey, UsageKey, check_confounder, fresh_confounder};
 use crate::{aes_sha1, aes_sha2, prf, rc4_hmac, s2k};
 
 /// A Kerberos key: enctype and key bytes of exactly the enctype's length.
@@ -18,21 +20,49 @@ use crate::{aes_sha1, aes_sha2, prf, rc4_hmac, s2k};
 pub struct Key {
     etype: EncType,
     bytes: Vec<u8>,
+    family: Family,
+}
+
+/// Per-family state prepared once per key.
+#[derive(Clone)]
+pub(crate) enum Family {
+    /// 17/18: the base key's AES schedule, which every DK call uses.
+    AesSha1(Aes),
+    /// 19/20: the KDF is HMAC keyed with the raw bytes.
+    AesSha2,
+    /// 23.
+    Rc4,
 }
 
 impl Key {
     /// A key from raw bytes, rejecting a length that does not match the
-    /// enctype (the underlying ciphers would assert).
+    /// enctype.
     pub fn new(etype: EncType, bytes: impl Into<Vec<u8>>) -> Result<Key, CryptoError> {
         let bytes = bytes.into();
+        let bad_len = CryptoError::InvalidKeyLength {
+            etype: etype.id(),
+            expected: etype.key_len(),
+            actual: bytes.len(),
+        };
         if bytes.len() != etype.key_len() {
-            return Err(CryptoError::InvalidKeyLength {
-                etype: etype.id(),
-                expected: etype.key_len(),
-                actual: bytes.len(),
-            });
+            return Err(bad_len);
         }
-        Ok(Key { etype, bytes })
+        let family = match etype {
+            EncType::Aes128CtsHmacSha196 | EncType::Aes256CtsHmacSha196 => {
+                Family::AesSha1(Aes::new(&bytes).ok_or(bad_len)?)
+            }
+            EncType::Aes128CtsHmacSha256128 | EncType::Aes256CtsHmacSha384192 => Family::AesSha2,
+            EncType::Rc4Hmac => Family::Rc4,
+        };
+        Ok(Key {
+            etype,
+            bytes,
+            family,
+        })
+    }
+
+    pub(crate) fn family(&self) -> &Family {
+        &self.family
     }
 
     /// A key from an enctype number as carried on the wire
@@ -62,12 +92,7 @@ impl Key {
         let bytes = match etype {
             EncType::Aes128CtsHmacSha196 | EncType::Aes256CtsHmacSha196 => {
                 let iter = s2k::iterations(etype, s2kparams)?;
-                if iter == s2k::AES_SHA1_DEFAULT_ITERATIONS {
-                    // kerberos_crypto hard-codes 4096 iterations.
-                    aes_sha1::string_to_key_default(etype, pw, salt)
-                } else {
-                    s2k::aes_sha1_string_to_key(etype, pw, salt, iter)
-                }
+                aes_sha1::string_to_key(etype, pw, salt, iter)
             }
             EncType::Aes128CtsHmacSha256128 | EncType::Aes256CtsHmacSha384192 => {
                 let iter = s2k::iterations(etype, s2kparams)?;
@@ -84,9 +109,33 @@ impl Key {
     /// RFC 3961 §3 random-to-key over fresh bytes from `rng`. For every
     /// enctype here random-to-key is the identity on `key_len` bytes.
     pub fn random(etype: EncType, rng: &mut dyn RngCore) -> Key {
-        let mut bytes = vec![0u8; etype.key_len()];
-        rng.fill_bytes(&mut bytes);
-        Key { etype, bytes }
+        let (bytes, family) = match etype {
+            EncType::Aes128CtsHmacSha196 => {
+                let mut b = [0u8; 16];
+                rng.fill_bytes(&mut b);
+                (b.to_vec(), Family::AesSha1(Aes::aes128(&b)))
+            }
+            EncType::Aes256CtsHmacSha196 => {
+                let mut b = [0u8; 32];
+                rng.fill_bytes(&mut b);
+                (b.to_vec(), Family::AesSha1(Aes::aes256(&b)))
+            }
+            EncType::Aes128CtsHmacSha256128 | EncType::Aes256CtsHmacSha384192 => {
+                let mut b = vec![0u8; etype.key_len()];
+                rng.fill_bytes(&mut b);
+                (b, Family::AesSha2)
+            }
+            EncType::Rc4Hmac => {
+                let mut b = vec![0u8; etype.key_len()];
+                rng.fill_bytes(&mut b);
+                (b, Family::Rc4)
+            }
+        };
+        Key {
+            etype,
+            bytes,
+            family,
+        }
     }
 
     /// The enctype.
@@ -101,10 +150,12 @@ impl Key {
 
     /// Encrypt with a fresh confounder drawn from `rng` (RFC 3961 §5.3).
     pub fn encrypt(&self, usage: u32, plaintext: &[u8], rng: &mut dyn RngCore) -> Vec<u8> {
-        let mut conf = [0u8; 16];
-        let conf = &mut conf[..self.etype.confounder_len()];
-        rng.fill_bytes(conf);
-        self.encrypt_raw(usage, plaintext, conf)
+        let conf = fresh_confounder(self.etype, rng);
+        EncKeys::derive(self, usage).seal(
+            self.etype,
+            plaintext,
+            &conf[..self.etype.confounder_len()],
+        )
     }
 
     /// Encrypt with a caller-chosen confounder (test vectors, replay). The
@@ -115,61 +166,21 @@ impl Key {
         plaintext: &[u8],
         confounder: &[u8],
     ) -> Result<Vec<u8>, CryptoError> {
-        if confounder.len() != self.etype.confounder_len() {
-            return Err(CryptoError::InvalidConfounderLength {
-                etype: self.etype.id(),
-                expected: self.etype.confounder_len(),
-                actual: confounder.len(),
-            });
-        }
-        Ok(self.encrypt_raw(usage, plaintext, confounder))
-    }
-
-    fn encrypt_raw(&self, usage: u32, plaintext: &[u8], confounder: &[u8]) -> Vec<u8> {
-        match self.etype {
-            EncType::Aes128CtsHmacSha196 | EncType::Aes256CtsHmacSha196 => {
-                aes_sha1::encrypt(self.etype, &self.bytes, usage, plaintext, confounder)
-            }
-            EncType::Aes128CtsHmacSha256128 | EncType::Aes256CtsHmacSha384192 => {
-                aes_sha2::encrypt(self.etype, &self.bytes, usage, plaintext, confounder)
-            }
-            EncType::Rc4Hmac => rc4_hmac::encrypt(&self.bytes, usage, plaintext, confounder),
-        }
+        check_confounder(self.etype, confounder)?;
+        Ok(EncKeys::derive(self, usage).seal(self.etype, plaintext, confounder))
     }
 
     /// Decrypt and verify integrity; returns the plaintext without the
     /// confounder. Any byte string is accepted as input: short or modified
     /// ciphertexts are errors, never panics.
     pub fn decrypt(&self, usage: u32, ciphertext: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        match self.etype {
-            EncType::Aes128CtsHmacSha196 | EncType::Aes256CtsHmacSha196 => {
-                aes_sha1::decrypt(self.etype, &self.bytes, usage, ciphertext)
-            }
-            EncType::Aes128CtsHmacSha256128 | EncType::Aes256CtsHmacSha384192 => {
-                aes_sha2::decrypt(self.etype, &self.bytes, usage, ciphertext)
-            }
-            EncType::Rc4Hmac => rc4_hmac::decrypt(&self.bytes, usage, ciphertext),
-        }
+        EncKeys::derive(self, usage).open(self.etype, ciphertext)
     }
 
     /// The keyed checksum of the enctype's mandatory checksum type
     /// ([`EncType::checksum_type`]) over `data` with `usage`.
     pub fn checksum(&self, usage: u32, data: &[u8]) -> Vec<u8> {
-        match self.etype {
-            EncType::Aes128CtsHmacSha196 | EncType::Aes256CtsHmacSha196 => {
-                aes_sha1::checksum(self.etype, &self.bytes, usage, data)
-            }
-            EncType::Aes128CtsHmacSha256128 | EncType::Aes256CtsHmacSha384192 => {
-                aes_sha2::checksum(self.etype, &self.bytes, usage, data)
-            }
-            EncType::Rc4Hmac => rc4_hmac::checksum(&self.bytes, usage, data),
-        }
-    }
-
-    /// The enctype's pseudo-random function (RFC 3961 §3; RFC 3962 §5,
-    /// RFC 8009 §5): 16 bytes for 17/18, 32/48 for 19/20, 20 for 23.
-    pub fn prf(&self, input: &[u8]) -> Vec<u8> {
-        prf::prf(self, input)
+        MacKey::derive(self, usage).mac(self.etype, data)
     }
 
     /// Verify a keyed checksum of type `cksumtype` (as received in a
@@ -183,28 +194,18 @@ impl Key {
         data: &[u8],
         cksum: &[u8],
     ) -> Result<(), CryptoError> {
-        let Some(owner) = EncType::for_checksum_type(cksumtype) else {
-            return Err(CryptoError::UnsupportedChecksumType(cksumtype));
-        };
-        if owner != self.etype {
-            return Err(CryptoError::InappropriateChecksumType {
-                etype: self.etype.id(),
-                cksumtype,
-            });
-        }
-        if cksum.len() != self.etype.checksum_len() {
-            return Err(CryptoError::InvalidChecksumLength {
-                cksumtype,
-                expected: self.etype.checksum_len(),
-                actual: cksum.len(),
-            });
-        }
-        let expect = self.checksum(usage, data);
-        if bool::from(expect.as_slice().ct_eq(cksum)) {
-            Ok(())
-        } else {
-            Err(CryptoError::ChecksumMismatch)
-        }
+        MacKey::derive(self, usage).verify(self.etype, cksumtype, data, cksum)
+    }
+
+    /// Ke, Ki and Kc for `usage`, derived once for repeated use.
+    pub fn for_usage(&self, usage: u32) -> UsageKey {
+        UsageKey::new(self, usage)
+    }
+
+    /// The enctype's pseudo-random function (RFC 3961 §3; RFC 3962 §5,
+    /// RFC 8009 §5): 16 bytes for 17/18, 32/48 for 19/20, 20 for 23.
+    pub fn prf(&self, input: &[u8]) -> Vec<u8> {
+        prf::prf(self, input)
     }
 }
 

@@ -58,6 +58,7 @@ mod prf;
 mod primitives;
 mod rc4_hmac;
 mod s2k;
+mod usage_key;
 
 pub use cache::KeyCache;
 pub use error::CryptoError;
@@ -69,6 +70,7 @@ pub use rc4_hmac::nt_hash;
 pub use s2k::{
     AES_SHA1_DEFAULT_ITERATIONS, AES_SHA2_DEFAULT_ITERATIONS, MAX_ITERATIONS, default_s2kparams,
 };
+pub use usage_key::UsageKey;
 
 /// Result alias for this crate.
 pub type Result<T, E = CryptoError> = std::result::Result<T, E>;

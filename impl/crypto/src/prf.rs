@@ -4,11 +4,10 @@
 use sha1::{Digest, Sha1};
 
 use crate::aes_sha2;
-use crate::dk::dk_with;
+use crate::dk::dk;
 use crate::error::CryptoError;
-use crate::etype::EncType;
-use crate::key::Key;
-use crate::primitives::{AES_BLOCK, Aes, hmac_sha1};
+use crate::key::{Family, Key};
+use crate::primitives::{AES_BLOCK, hmac_sha1};
 
 /// The enctype's PRF over `input`.
 ///
@@ -19,25 +18,17 @@ use crate::primitives::{AES_BLOCK, Aes, hmac_sha1};
 ///   is MIT's `krb5int_arcfour_prf`, which the RFC 6113 vector uses).
 pub(crate) fn prf(key: &Key, input: &[u8]) -> Vec<u8> {
     let kb = key.bytes();
-    match key.etype() {
-        EncType::Aes128CtsHmacSha196 | EncType::Aes256CtsHmacSha196 => {
-            let Some(base) = Aes::new(kb) else {
-                return Vec::new();
-            };
-            let kprf = dk_with(&base, kb.len(), b"prf");
-            let Some(aes) = Aes::new(&kprf) else {
-                return Vec::new();
-            };
+    match key.family() {
+        Family::AesSha1(base) => {
+            let aes = dk(base, b"prf").cipher();
             let digest: [u8; 20] = Sha1::digest(input).into();
             let mut block = [0u8; AES_BLOCK];
             block.copy_from_slice(&digest[..AES_BLOCK]);
             aes.encrypt_block(&mut block);
             block.to_vec()
         }
-        e @ (EncType::Aes128CtsHmacSha256128 | EncType::Aes256CtsHmacSha384192) => {
-            aes_sha2::prf(e, kb, input)
-        }
-        EncType::Rc4Hmac => hmac_sha1(kb, &[input]).to_vec(),
+        Family::AesSha2 => aes_sha2::prf(key.etype(), kb, input),
+        Family::Rc4 => hmac_sha1(kb, &[input]).to_vec(),
     }
 }
 

@@ -37,6 +37,8 @@ pub(crate) const AES_BLOCK: usize = 16;
 /// An AES key schedule at either key size.
 #[derive(Clone)]
 pub(crate) enum Aes {
+    // Boxed: the schedules (with the runtime AES-NI/soft fallback) are
+    // hundreds of bytes and differ in size.
     A128(Box<Aes128>),
     A256(Box<Aes256>),
 }
@@ -54,6 +56,24 @@ impl Aes {
                 .ok()
                 .map(|a| Aes::A256(Box::new(a))),
             _ => None,
+        }
+    }
+
+    /// AES-128 from a 16-byte key.
+    pub(crate) fn aes128(key: &[u8; 16]) -> Aes {
+        Aes::A128(Box::new(Aes128::new(key.into())))
+    }
+
+    /// AES-256 from a 32-byte key.
+    pub(crate) fn aes256(key: &[u8; 32]) -> Aes {
+        Aes::A256(Box::new(Aes256::new(key.into())))
+    }
+
+    /// Key length in bytes.
+    pub(crate) fn key_len(&self) -> usize {
+        match self {
+            Aes::A128(_) => 16,
+            Aes::A256(_) => 32,
         }
     }
 

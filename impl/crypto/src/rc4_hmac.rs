@@ -43,13 +43,16 @@ pub(crate) fn translate_usage(usage: u32) -> u32 {
     }
 }
 
-/// RFC 4757 §5 encrypt:
-/// `K1 = HMAC-MD5(key, usage_le32)`, `cksum = HMAC-MD5(K1, conf | pt)`,
+/// RFC 4757 §5: `K1 = HMAC-MD5(key, ms_usage_le32)`.
+pub(crate) fn enc_key(key: &[u8], usage: u32) -> [u8; 16] {
+    hmac_md5(key, &[&translate_usage(usage).to_le_bytes()])
+}
+
+/// RFC 4757 §5 encrypt with `K1`: `cksum = HMAC-MD5(K1, conf | pt)`,
 /// `K3 = HMAC-MD5(K1, cksum)`, output `cksum | RC4(K3, conf | pt)`.
-pub(crate) fn encrypt(key: &[u8], usage: u32, plaintext: &[u8], confounder: &[u8]) -> Vec<u8> {
-    let k1 = hmac_md5(key, &[&translate_usage(usage).to_le_bytes()]);
-    let cksum = hmac_md5(&k1, &[confounder, plaintext]);
-    let k3 = hmac_md5(&k1, &[&cksum]);
+pub(crate) fn seal(k1: &[u8; 16], plaintext: &[u8], confounder: &[u8]) -> Vec<u8> {
+    let cksum = hmac_md5(k1, &[confounder, plaintext]);
+    let k3 = hmac_md5(k1, &[&cksum]);
     let mut out = Vec::with_capacity(CKSUM_LEN + confounder.len() + plaintext.len());
     out.extend_from_slice(&cksum);
     out.extend_from_slice(confounder);
@@ -59,18 +62,17 @@ pub(crate) fn encrypt(key: &[u8], usage: u32, plaintext: &[u8], confounder: &[u8
 }
 
 /// RFC 4757 §5 decrypt with integrity check.
-pub(crate) fn decrypt(key: &[u8], usage: u32, ciphertext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+pub(crate) fn open(k1: &[u8; 16], ciphertext: &[u8]) -> Result<Vec<u8>, CryptoError> {
     let Some((cksum, body)) = ciphertext.split_at_checked(CKSUM_LEN) else {
         return Err(too_short(ciphertext.len()));
     };
     if body.len() < CONFOUNDER_LEN {
         return Err(too_short(ciphertext.len()));
     }
-    let k1 = hmac_md5(key, &[&translate_usage(usage).to_le_bytes()]);
-    let k3 = hmac_md5(&k1, &[cksum]);
+    let k3 = hmac_md5(k1, &[cksum]);
     let mut plain = body.to_vec();
     rc4_apply(&k3, &mut plain);
-    let expect = hmac_md5(&k1, &[&plain]);
+    let expect = hmac_md5(k1, &[&plain]);
     if !bool::from(expect.ct_eq(cksum)) {
         return Err(CryptoError::IntegrityCheckFailed);
     }
@@ -86,15 +88,18 @@ fn too_short(actual: usize) -> CryptoError {
     }
 }
 
+/// RFC 4757 §4 hmac-md5 signing key: `Ksign = HMAC-MD5(key, "signaturekey\0")`.
+pub(crate) fn mac_key(key: &[u8]) -> [u8; 16] {
+    hmac_md5(key, &[b"signaturekey\0"])
+}
+
 /// RFC 4757 §4 keyed checksum hmac-md5 (type -138):
-/// `Ksign = HMAC-MD5(key, "signaturekey\0")`,
-/// `HMAC-MD5(Ksign, MD5(usage_le32 | data))`, with the usage translated as
-/// for encryption (MIT `k5_hmac_md5_checksum`).
-pub(crate) fn checksum(key: &[u8], usage: u32, data: &[u8]) -> Vec<u8> {
-    let ksign = hmac_md5(key, &[b"signaturekey\0"]);
+/// `HMAC-MD5(Ksign, MD5(ms_usage_le32 | data))`, with the usage translated
+/// as for encryption (MIT `k5_hmac_md5_checksum`).
+pub(crate) fn mac(ksign: &[u8; 16], usage: u32, data: &[u8]) -> Vec<u8> {
     let mut h = Md5::new();
     h.update(translate_usage(usage).to_le_bytes());
     h.update(data);
     let inner: [u8; 16] = h.finalize().into();
-    hmac_md5(&ksign, &[&inner]).to_vec()
+    hmac_md5(ksign, &[&inner]).to_vec()
 }

@@ -1,7 +1,6 @@
 //! String-to-key parameters (s2kparams, as carried in ETYPE-INFO2) and the
 //! AES-SHA1 string-to-key with an explicit iteration count.
 
-use crate::dk::dk;
 use crate::error::CryptoError;
 use crate::etype::EncType;
 
@@ -76,20 +75,6 @@ pub(crate) fn check_rc4_params(params: Option<&[u8]>) -> Result<(), CryptoError>
     }
 }
 
-/// RFC 3962 §4: `tkey = random-to-key(PBKDF2-HMAC-SHA1(pass, salt, iter,
-/// keylen))`, `key = DK(tkey, "kerberos")`, for any iteration count.
-pub(crate) fn aes_sha1_string_to_key(
-    etype: EncType,
-    password: &[u8],
-    salt: &[u8],
-    iterations: u32,
-) -> Vec<u8> {
-    let mut tkey = [0u8; 32];
-    let tkey = &mut tkey[..etype.key_len()];
-    pbkdf2::pbkdf2_hmac::<sha1::Sha1>(password, salt, iterations, tkey);
-    dk(tkey, b"kerberos").unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,24 +94,5 @@ mod tests {
         assert!(check_rc4_params(Some(&[0, 0, 16, 0])).is_err());
         assert_eq!(default_s2kparams(e), vec![0, 0, 0x10, 0]);
         assert_eq!(default_s2kparams(EncType::Rc4Hmac), Vec::<u8>::new());
-    }
-
-    /// Our PBKDF2 + DK composition agrees with kerberos_crypto's fixed
-    /// 4096-iteration string-to-key.
-    #[test]
-    fn own_pbkdf2_dk_matches_kerberos_crypto_at_4096() {
-        for e in [EncType::Aes128CtsHmacSha196, EncType::Aes256CtsHmacSha196] {
-            for (pw, salt) in [
-                ("password", "ATHENA.MIT.EDUraeburn"),
-                ("alicepw", "LAB.TESTalice"),
-                ("", ""),
-            ] {
-                assert_eq!(
-                    aes_sha1_string_to_key(e, pw.as_bytes(), salt.as_bytes(), 4096),
-                    crate::aes_sha1::string_to_key_default(e, pw.as_bytes(), salt.as_bytes()),
-                    "{e} {pw:?} {salt:?}"
-                );
-            }
-        }
     }
 }

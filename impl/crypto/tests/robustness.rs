@@ -218,6 +218,30 @@ proptest! {
     }
 
     #[test]
+    fn usage_key_matches_key(
+        e in any_etype(),
+        seed in any::<u64>(),
+        usage in any::<u32>(),
+        plaintext in prop::collection::vec(any::<u8>(), 0..300),
+    ) {
+        let mut rng = ChaCha12Rng::seed_from_u64(seed);
+        let k = Key::random(e, &mut rng);
+        let uk = k.for_usage(usage);
+        prop_assert_eq!(uk.usage(), usage);
+        let conf = vec![0x5a; e.confounder_len()];
+        let a = k.encrypt_with_confounder(usage, &plaintext, &conf).unwrap();
+        prop_assert_eq!(&uk.encrypt_with_confounder(&plaintext, &conf).unwrap(), &a);
+        prop_assert_eq!(uk.decrypt(&a).unwrap(), plaintext.clone());
+        let b = uk.encrypt(&plaintext, &mut rng);
+        prop_assert_eq!(k.decrypt(usage, &b).unwrap(), plaintext.clone());
+        let c = uk.checksum(&plaintext);
+        prop_assert_eq!(&c, &k.checksum(usage, &plaintext));
+        prop_assert!(uk.verify_checksum(e.checksum_type(), &plaintext, &c).is_ok());
+        prop_assert!(k.for_usage(usage.wrapping_add(1)).verify_checksum(e.checksum_type(), &plaintext, &c).is_err()
+            || (e == EncType::Rc4Hmac && rc4_usage(usage) == rc4_usage(usage.wrapping_add(1))));
+    }
+
+    #[test]
     fn arbitrary_ciphertexts_never_panic(
         e in any_etype(),
         key_bytes in prop::collection::vec(any::<u8>(), 0..40),
