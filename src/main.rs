@@ -28,6 +28,11 @@ enum Command {
     /// Property-based fuzzing: wire decoders, or random fault plans over scenarios.
     #[command(subcommand)]
     Fuzz(cmd::fuzz::Command),
+    /// Run a party (KDC, relay, ...) on real sockets.
+    #[command(subcommand)]
+    Serve(cmd::serve::Command),
+    /// Closed-loop load against a KDC; reports requests/s and latency.
+    Load(cmd::load::Args),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +41,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Decode(args) => cmd::decode::run(args),
         Command::Fuzz(c) => cmd::fuzz::run(c),
+        Command::Serve(c) => cmd::serve::run(c),
+        Command::Load(args) => cmd::load::run(args),
     };
     match result {
         Ok(code) => code,

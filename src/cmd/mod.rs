@@ -6,6 +6,9 @@ use std::process::ExitCode;
 
 pub(crate) mod decode;
 pub(crate) mod fuzz;
+pub(crate) mod load;
+pub(crate) mod serve;
+pub(crate) mod serve_kdc;
 
 /// What a subcommand returns: an exit code on success, or an error to print.
 pub(crate) type CmdResult = Result<ExitCode, CliError>;

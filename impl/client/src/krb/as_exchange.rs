@@ -115,6 +115,8 @@ pub struct AsExchange {
     last_request: Vec<u8>,
     /// The key used for PA-ENC-TIMESTAMP (and expected to encrypt the reply).
     preauth_key: Option<Key>,
+    /// The key the AS-REP decrypted with, once done.
+    reply_key: Option<Key>,
     finished: bool,
 }
 
@@ -133,6 +135,7 @@ impl AsExchange {
             nonce: 0,
             last_request: Vec::new(),
             preauth_key: None,
+            reply_key: None,
             finished: false,
         }
     }
@@ -198,12 +201,20 @@ impl AsExchange {
                 found: msg.msg_type(),
             });
         };
-        let creds = self.open(&rep)?;
+        let (creds, key) = self.open(&rep)?;
+        self.reply_key = Some(key);
         self.finished = true;
         Ok(AsStep::Done(creds))
     }
 
-    fn open(&self, rep: &AsRep) -> Result<Credentials, KrbClientError> {
+    /// The client's long-term key the AS-REP decrypted with (derived from
+    /// the password with the KDC's salt), once the exchange is done: reuse
+    /// it as [`Secret::Keys`] to skip string-to-key next time.
+    pub fn long_term_key(&self) -> Option<&Key> {
+        self.reply_key.as_ref()
+    }
+
+    fn open(&self, rep: &AsRep) -> Result<(Credentials, Key), KrbClientError> {
         if !self.client.same_as(&rep.cname, &rep.crealm) {
             return Err(KrbClientError::WrongClient {
                 expected: self.client.to_string(),
@@ -239,12 +250,8 @@ impl AsExchange {
             .map_err(|_| KrbClientError::RequestModified)?;
         }
         let sk = session_key(&part)?;
-        Ok(Credentials::from_reply(
-            self.client.clone(),
-            rep.ticket.clone(),
-            &part,
-            sk,
-        ))
+        let creds = Credentials::from_reply(self.client.clone(), rep.ticket.clone(), &part, sk);
+        Ok((creds, key))
     }
 
     /// The key the AS-REP enc-part is encrypted with: the pre-auth key, or
