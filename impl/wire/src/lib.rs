@@ -13,6 +13,7 @@
 //! | [`spnego`] | SPNEGO (RFC 4178) incl. NegTokenInit2 (MS-SPNG) |
 //! | [`ntlm`] | NTLM NEGOTIATE/CHALLENGE/AUTHENTICATE (MS-NLMP) |
 //! | [`detect`], [`describe`], [`tree`] | format detection and decoded trees (`kerbside decode`) |
+//! | [`fuzz`] | the no-panic fuzzer (`kerbside fuzz wire`) |
 //!
 //! Decoding is sans-IO and deterministic: bytes in, values or errors out.
 
@@ -22,6 +23,7 @@ pub mod describe;
 pub mod detect;
 pub mod error;
 mod fence;
+pub mod fuzz;
 pub mod gss;
 pub mod iakerb;
 pub mod kkdcp;
