@@ -16,6 +16,10 @@ pub fn nfold(input: &[u8], out_bits: usize) -> Vec<u8> {
 }
 
 /// [`nfold`] into a caller-provided buffer whose length is the output size.
+///
+/// The lcm-long string is the input followed by copies of it, each rotated
+/// 13 bits further right; it is cut into output-sized big-endian numbers
+/// that are summed with end-around carry (RFC 3961 §5.1).
 pub(crate) fn nfold_into(input: &[u8], out: &mut [u8]) {
     out.fill(0);
     let inlen = input.len();
@@ -24,30 +28,69 @@ pub(crate) fn nfold_into(input: &[u8], out: &mut [u8]) {
         return;
     }
     let lcm = inlen / gcd(inlen, outlen) * outlen;
-    let inbits = inlen * 8;
-    // Port of MIT krb5 `krb5int_nfold` (lib/crypto/krb/nfold.c): walk the
-    // lcm-long replicated string from its last byte, pulling each byte out
-    // of the rotated copy it belongs to and adding it with carry.
-    let mut carry: u32 = 0;
-    for i in (0..lcm).rev() {
-        // Bit index (from the MSB of the input) of this output byte's most
-        // significant bit after (i / inlen) rotations by 13 bits.
-        let msbit =
-            ((inbits - 1) + ((inbits + 13) * (i / inlen)) + ((inlen - (i % inlen)) << 3)) % inbits;
-        let hi = input[((inlen - 1) - (msbit >> 3)) % inlen] as u32;
-        let lo = input[(inlen - (msbit >> 3)) % inlen] as u32;
-        let byte = (((hi << 8) | lo) >> ((msbit & 7) + 1)) & 0xff;
-        let idx = i % outlen;
-        carry += byte + out[idx] as u32;
-        out[idx] = (carry & 0xff) as u8;
-        carry >>= 8;
+    // Every Kerberos use folds at most a few dozen bytes: keep the working
+    // buffers on the stack then (DK runs this twice per message).
+    const STACK: usize = 64;
+    let (mut copy_s, mut next_s, mut acc_s) = ([0u8; STACK], [0u8; STACK], [0u64; STACK]);
+    let (mut copy_h, mut next_h, mut acc_h);
+    let (mut copy, mut next, acc): (&mut [u8], &mut [u8], &mut [u64]) =
+        if inlen <= STACK && outlen <= STACK {
+            (
+                &mut copy_s[..inlen],
+                &mut next_s[..inlen],
+                &mut acc_s[..outlen],
+            )
+        } else {
+            copy_h = vec![0u8; inlen];
+            next_h = vec![0u8; inlen];
+            acc_h = vec![0u64; outlen];
+            (&mut copy_h, &mut next_h, &mut acc_h)
+        };
+    copy.copy_from_slice(input);
+    // Position in the output where the next byte of the lcm string lands.
+    let mut pos = 0usize;
+    // Per-byte column sums; carries are resolved at the end.
+    for _ in 0..lcm / inlen {
+        for &byte in copy.iter() {
+            acc[pos] += u64::from(byte);
+            pos += 1;
+            if pos == outlen {
+                pos = 0;
+            }
+        }
+        rotate_right_bits(copy, 13, next);
+        std::mem::swap(&mut copy, &mut next);
     }
-    // One's-complement addition: wrap the final carry around.
-    if carry != 0 {
-        for b in out.iter_mut().rev() {
-            carry += *b as u32;
-            *b = (carry & 0xff) as u8;
-            carry >>= 8;
+    // Propagate carries from the least significant (last) byte upwards,
+    // wrapping the carry out of the top byte around to the bottom
+    // (one's-complement addition) until none is left.
+    let mut carry = 0u64;
+    loop {
+        for (o, a) in out.iter_mut().zip(acc.iter_mut()).rev() {
+            let v = *a + carry;
+            *o = (v & 0xff) as u8;
+            carry = v >> 8;
+            *a = u64::from(*o);
+        }
+        if carry == 0 {
+            break;
+        }
+    }
+}
+
+/// `out` = `input` (a big-endian bit string) rotated right by `bits`.
+fn rotate_right_bits(input: &[u8], bits: usize, out: &mut [u8]) {
+    let n = input.len();
+    let r = bits % (n * 8);
+    let (byte_shift, bit_shift) = (r / 8, r % 8);
+    for (k, o) in out.iter_mut().enumerate() {
+        // Source byte of bit 0..7 of output byte k before the sub-byte shift.
+        let hi = input[(k + n - byte_shift % n) % n];
+        if bit_shift == 0 {
+            *o = hi;
+        } else {
+            let lo = input[(k + 2 * n - byte_shift % n - 1) % n];
+            *o = (hi >> bit_shift) | (lo << (8 - bit_shift));
         }
     }
 }
@@ -105,6 +148,62 @@ mod tests {
                 String::from_utf8_lossy(input)
             );
         }
+    }
+
+    /// Straight port of MIT krb5 `krb5int_nfold` (lib/crypto/krb/nfold.c),
+    /// bit-index arithmetic and all, as an independent oracle.
+    fn nfold_mit(input: &[u8], outlen: usize) -> Vec<u8> {
+        let inlen = input.len();
+        let mut out = vec![0u8; outlen];
+        let lcm = inlen / gcd(inlen, outlen) * outlen;
+        let inbits = inlen * 8;
+        let mut byte: u32 = 0;
+        for i in (0..lcm).rev() {
+            let msbit =
+                ((inbits - 1) + ((inbits + 13) * (i / inlen)) + ((inlen - (i % inlen)) << 3))
+                    % inbits;
+            let hi = u32::from(input[((inlen - 1) - (msbit >> 3)) % inlen]);
+            let lo = u32::from(input[(inlen - (msbit >> 3)) % inlen]);
+            byte += (((hi << 8) | lo) >> ((msbit & 7) + 1)) & 0xff;
+            byte += u32::from(out[i % outlen]);
+            out[i % outlen] = (byte & 0xff) as u8;
+            byte >>= 8;
+        }
+        if byte != 0 {
+            for o in out.iter_mut().rev() {
+                byte += u32::from(*o);
+                *o = (byte & 0xff) as u8;
+                byte >>= 8;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn matches_mit_port_on_many_inputs() {
+        // Deterministic pseudo-random inputs of every length 1..40 folded
+        // to 8..40 bytes.
+        let mut x: u32 = 0x1234_5678;
+        // Lengths past 64 take the heap path.
+        for inlen in (1..40usize).chain([63, 64, 65, 100, 257]) {
+            let input: Vec<u8> = (0..inlen)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 17;
+                    x ^= x << 5;
+                    (x >> 24) as u8
+                })
+                .collect();
+            for outlen in [7usize, 8, 16, 21, 24, 32, 40, 65] {
+                assert_eq!(
+                    nfold(&input, outlen * 8),
+                    nfold_mit(&input, outlen),
+                    "{inlen}->{outlen}"
+                );
+            }
+        }
+        // All-ones input exercises the end-around carry.
+        assert_eq!(nfold(&[0xff; 5], 128), nfold_mit(&[0xff; 5], 16));
     }
 
     #[test]
