@@ -28,6 +28,10 @@ enum Command {
     /// Property-based fuzzing: wire decoders, or random fault plans over scenarios.
     #[command(subcommand)]
     Fuzz(cmd::fuzz::Command),
+    /// Run scenarios in the deterministic simulation over seeds and report.
+    Run(cmd::run::Args),
+    /// Rerun one scenario-seed verbosely; write its trace and pcap.
+    Replay(cmd::replay::Args),
     /// Run a party (KDC, relay, ...) on real sockets.
     #[command(subcommand)]
     Serve(cmd::serve::Command),
@@ -41,6 +45,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Decode(args) => cmd::decode::run(args),
         Command::Fuzz(c) => cmd::fuzz::run(c),
+        Command::Run(args) => cmd::run::run(args),
+        Command::Replay(args) => cmd::replay::run(args),
         Command::Serve(c) => cmd::serve::run(c),
         Command::Load(args) => cmd::load::run(args),
     };

@@ -240,6 +240,9 @@ impl Invariant for Coverage {
     }
 
     fn on_event(&mut self, ev: &EventRecord) -> Vec<Finding> {
+        if ev.kind == "kdc" {
+            self.bump("kdc:requests".into());
+        }
         if ev.kind == "timeline" {
             let action = ev.detail.split_whitespace().next().unwrap_or("");
             if !action.starts_with("logon") {

@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 pub(crate) mod decode;
 pub(crate) mod fuzz;
+pub(crate) mod replay;
+pub(crate) mod run;
 pub(crate) mod load;
 pub(crate) mod serve;
 pub(crate) mod serve_kdc;
