@@ -11,6 +11,7 @@ pub(crate) mod run;
 pub(crate) mod load;
 pub(crate) mod serve;
 pub(crate) mod serve_kdc;
+pub(crate) mod serve_relay;
 
 /// What a subcommand returns: an exit code on success, or an error to print.
 pub(crate) type CmdResult = Result<ExitCode, CliError>;
