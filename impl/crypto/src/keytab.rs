@@ -17,7 +17,7 @@
 //!
 //! Version 0x0502 is big-endian. Version 0x0501 used the writer's native
 //! byte order; the only such files in practice come from little-endian
-//! hosts, so 0x0501 is read as little-endian. [`write`] always produces
+//! hosts, so 0x0501 is read as little-endian. [`write()`] always produces
 //! 0x0502. Parsing never panics: every length is checked against the bytes
 //! that remain, and failures name the byte offset.
 

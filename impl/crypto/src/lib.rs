@@ -1,45 +1,48 @@
-//! Kerberos cryptography for kerbside (RFC 3961 framework).
+//! Kerberos and NTLM cryptography for kerbside.
 //!
-//! * aes128/aes256-cts-hmac-sha1-96 (enctypes 17/18, RFC 3962) through
-//!   `kerberos_crypto`, with the confounder taken from an injected RNG;
-//! * aes128-cts-hmac-sha256-128 / aes256-cts-hmac-sha384-192 (19/20,
-//!   RFC 8009) on RustCrypto primitives, since `kerberos_crypto` lacks them;
-//! * rc4-hmac (23, RFC 4757) for NTLM-era keys;
+//! * aes128/aes256-cts-hmac-sha1-96 (enctypes 17/18, RFC 3962),
+//!   aes128-cts-hmac-sha256-128 / aes256-cts-hmac-sha384-192 (19/20,
+//!   RFC 8009) and rc4-hmac (23, RFC 4757), all on RustCrypto primitives;
+//!   `kerberos_crypto` and picky-krb are the differential oracles in the
+//!   tests (see `aes_sha1.rs` for why 17/18 are native);
 //! * string-to-key with explicit salt and s2kparams, n-fold, DK, PRF,
-//!   KRB-FX-CF2 (RFC 6113), keyed checksums;
-//! * MIT keytab files.
+//!   KRB-FX-CF2 (RFC 6113), keyed checksums; [`KeyCache`] memoises
+//!   string-to-key, [`UsageKey`] keeps per-usage derived keys;
+//! * [`keytab`]: MIT keytab files;
+//! * [`ntlm`]: NTLMv2 responses, key exchange, MIC, signing and sealing;
+//! * [`gss`]: RFC 4121 MIC and Wrap tokens; [`gss_checksum`]: the 0x8003
+//!   authenticator checksum with RFC 6542 extensions (IAKERB finished).
 //!
 //! Nothing here reads a clock or the OS RNG: random keys and confounders come
 //! from the `RngCore` the caller passes. Wrong key lengths and bad
 //! ciphertexts are typed errors, never panics.
-
-// API contract (filled in by the crypto work; signatures are what other
-// crates code against):
-//
-// pub enum EncType { Aes128CtsHmacSha196 = 17, Aes256CtsHmacSha196 = 18,
-//                    Aes128CtsHmacSha256128 = 19, Aes256CtsHmacSha384192 = 20, Rc4Hmac = 23 }
-//   EncType::from_id(i32) -> Option<EncType>; .id() -> i32; .name() -> &'static str
-//   ("aes256-cts-hmac-sha1-96"); FromStr accepts names and numbers; .key_len();
-//   .checksum_type() -> i32 (16, 15, 19, 20, -138)
-//
-// pub struct Key { etype, bytes }   (Debug never prints key bytes)
-//   Key::new(etype, bytes) -> Result<Key, CryptoError>        (length checked)
-//   Key::from_password(etype, password, salt) -> Result<Key>  (default s2kparams)
-//   Key::from_password_params(etype, password, salt, s2kparams: Option<&[u8]>) -> Result<Key>
-//   Key::random(etype, &mut dyn RngCore) -> Key
-//   key.etype(), key.bytes()
-//   key.encrypt(usage: u32, plaintext, &mut dyn RngCore) -> Vec<u8>
-//   key.encrypt_with_confounder(usage, plaintext, confounder) -> Result<Vec<u8>>
-//   key.decrypt(usage, ciphertext) -> Result<Vec<u8>, CryptoError>
-//   key.checksum(usage, data) -> Vec<u8>                    (the etype's mandatory cksumtype)
-//   key.verify_checksum(usage, cksumtype: i32, data, cksum) -> Result<(), CryptoError>
-//   key.prf(input) -> Vec<u8>
-// pub fn cf2(k1: &Key, k2: &Key, pepper1: &[u8], pepper2: &[u8]) -> Result<Key>
-// pub fn nfold(input: &[u8], out_bits: usize) -> Vec<u8>
-// pub fn default_salt(realm: &str, name_components: &[&str]) -> Vec<u8>
-// pub fn nt_hash(password: &str) -> [u8; 16]
-// pub mod keytab { parse(bytes) -> Result<Vec<KeytabEntry>>, write(entries) -> Vec<u8> }
-// pub struct KeyCache: memoises string-to-key (PBKDF2 is 4096-32768 rounds)
+//!
+//! API summary (what other crates code against):
+//!
+//! ```text
+//! EncType { Aes128CtsHmacSha196 = 17, Aes256CtsHmacSha196 = 18,
+//!           Aes128CtsHmacSha256128 = 19, Aes256CtsHmacSha384192 = 20, Rc4Hmac = 23 }
+//!   from_id(i32) -> Option, try_from_id -> Result, id(), name() (MIT names),
+//!   FromStr (names, MIT aliases, numbers), key_len(), checksum_type()
+//!   (15, 16, 19, 20, -138), checksum_len(), confounder_len(),
+//!   ciphertext_len(pt_len), for_checksum_type(i32), serde as the name
+//! Key (Debug never prints key bytes; Eq is constant-time)
+//!   new(etype, bytes) / from_wire(i32, &[u8]) -> Result     (length checked)
+//!   from_password(etype, password, salt) -> Result          (default s2kparams)
+//!   from_password_params(etype, password, salt, Option<&[u8]>) -> Result
+//!   random(etype, &mut dyn RngCore) -> Key
+//!   etype(), bytes()
+//!   encrypt(usage: u32, pt, &mut dyn RngCore) -> Vec<u8>
+//!   encrypt_with_confounder(usage, pt, confounder) -> Result<Vec<u8>>
+//!   decrypt(usage, ct) -> Result<Vec<u8>>
+//!   checksum(usage, data) -> Vec<u8>                        (mandatory cksumtype)
+//!   verify_checksum(usage, cksumtype: i32, data, cksum) -> Result<()>
+//!   prf(input) -> Vec<u8>;  for_usage(usage) -> UsageKey
+//! cf2(k1, k2, pepper1, pepper2) -> Result<Key>;  prf_plus(key, info, len)
+//! nfold(input, out_bits);  default_salt(realm, components);  nt_hash(password)
+//! KeyCache::{new, global, from_password, from_password_params}
+//! CryptoError::krb_error_code() -> RFC 4120 error number
+//! ```
 
 mod aes_sha1;
 mod aes_sha2;
