@@ -110,7 +110,9 @@ impl NtlmAccounts {
             if out.get(user).is_some() {
                 return Err(err(format!("account {user:?} listed twice")));
             }
-            match secret.strip_prefix("$NT$") {
+            // The password is everything after the first colon, verbatim;
+            // the hash form tolerates surrounding blanks.
+            match secret.trim().strip_prefix("$NT$") {
                 Some(h) => out.add_hash(user, parse_hash(h.trim()).map_err(err)?),
                 None => out.add_password(user, secret),
             }

@@ -201,6 +201,10 @@ impl SpnegoAcceptor {
         rng: &mut dyn RngCore,
     ) -> Result<SpnegoOutcome, AcceptFailure> {
         let mut mech_out = None;
+        // Whether the initiator is still waiting for us: it sent a
+        // mechanism token. Its final Kerberos MIC (even case) is answered
+        // by nothing.
+        let initiator_waits = mech_token.is_some();
         if let Some(t) = mech_token {
             if self.established.is_some() {
                 return Err(self.reject(
@@ -270,8 +274,10 @@ impl SpnegoAcceptor {
             )));
         }
         // Complete. After the initiator's final MIC in the Kerberos case
-        // there is nothing left to say (MIT's initiator expects nothing).
-        let reply = if mech_out.is_some() || mic_out.is_some() || self.first {
+        // there is nothing left to say (MIT's initiator expects nothing);
+        // after a last mechanism token (NTLM's AUTHENTICATE) the initiator
+        // waits for accept-completed.
+        let reply = if mech_out.is_some() || mic_out.is_some() || self.first || initiator_waits {
             Some(resp(
                 NegState::AcceptCompleted,
                 self.first_supported_mech(),
