@@ -166,12 +166,15 @@ fn a_replayed_authenticate_fails_against_a_new_challenge() {
     );
 }
 
+/// Rewrites a message in flight.
+type Tamper = Box<dyn Fn(&mut Vec<u8>)>;
+
 #[test]
 fn tampered_authenticate_messages() {
     // (what to change, expected refusal)
     let nt_offset = |m: &[u8]| u32::from_le_bytes(m[24..28].try_into().unwrap()) as usize;
     let ws_offset = |m: &[u8]| u32::from_le_bytes(m[48..52].try_into().unwrap()) as usize;
-    let cases: Vec<(&str, Box<dyn Fn(&mut Vec<u8>)>, NtlmReject)> = vec![
+    let cases: Vec<(&str, Tamper, NtlmReject)> = vec![
         (
             "NegotiateFlags lose SEAL",
             Box::new(|m: &mut Vec<u8>| m[60] &= !0x20),
