@@ -52,7 +52,7 @@ fn native_tcp_first_dc_answers_in_three_round_trips() {
     let first = r.attempts().next().unwrap();
     assert_eq!(first.error_code, Some(error_code::KDC_ERR_PREAUTH_REQUIRED));
     let ticket = r.ticket.unwrap();
-    assert_eq!(ticket.server, app_service());
+    assert_eq!(ticket.server, app_spn());
     // Nothing went anywhere but dc1; no NTLM was considered.
     assert_eq!(net.sent.len(), 3);
     assert!(!r.ntlm_used);

@@ -6,6 +6,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kerbside_client::krb::Principal;
@@ -15,6 +16,12 @@ use kerbside_client::negotiator::{
 };
 use kerbside_kdc::load::{Source, load_store};
 use kerbside_kdc::{Kdc, KdcConfig, Outcome, Transport};
+use kerbside_server::app::handle_data;
+use kerbside_server::sample_proto::token_flags;
+use kerbside_server::{
+    AcceptMode, AcceptStep, Acceptor, AcceptorConfig, AppService, NtlmAccounts, ServiceKeys,
+    Session,
+};
 use rand_chacha::ChaCha12Rng;
 use rand_core::SeedableRng;
 
@@ -94,11 +101,77 @@ pub enum Behaviour {
     Bytes { rtt: Duration, reply: Vec<u8> },
 }
 
-/// What the application server does (until a real acceptor is wired in).
+/// What the application server does.
 #[derive(Clone, Debug)]
 pub enum AppBehaviour {
     /// Connection refused.
     Refused,
+    /// Accepts the connection, never answers.
+    Silent,
+    /// The real acceptor (`kerbside_server`), answering after `rtt`, with
+    /// an optional man-in-the-middle on the path.
+    Server {
+        svc: Arc<AppService>,
+        rtt: Duration,
+        mitm: Mitm,
+    },
+}
+
+/// An attacker between client and server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mitm {
+    /// None.
+    None,
+    /// Removes Kerberos (both OIDs) and the optimistic Kerberos token from
+    /// the client's SPNEGO NegTokenInit, so the server picks NTLM.
+    StripKerberos,
+}
+
+/// The application service of the test realm: keys of `host/<host>` from
+/// the KDC's store, alice as a local NTLM account.
+pub fn app_service(mode: AcceptMode, host: &str) -> Arc<AppService> {
+    let kdc = kdc();
+    let comps = vec!["host".to_owned(), host.to_owned()];
+    let keys = match kdc.store().get(&comps) {
+        Some(e) => ServiceKeys::from_principal(REALM, e),
+        None => ServiceKeys::new(),
+    };
+    let mut accounts = NtlmAccounts::new();
+    accounts.add_password("alice", ALICE_PW);
+    Arc::new(AppService::new(
+        AcceptorConfig {
+            mode,
+            ..AcceptorConfig::default()
+        },
+        keys,
+        accounts,
+    ))
+}
+
+struct AppConn {
+    acceptor: Acceptor,
+    session: Option<Session>,
+}
+
+/// Strips Kerberos from a client's first SPNEGO token.
+fn strip_kerberos(token: &[u8]) -> Vec<u8> {
+    use kerbside_wire::gss::oid;
+    use kerbside_wire::spnego::NegotiationToken;
+    match NegotiationToken::decode(token) {
+        Ok(NegotiationToken::Init(mut init)) => {
+            let had_krb = init
+                .mech_types
+                .first()
+                .is_some_and(|m| *m == oid::KRB5 || *m == oid::MS_KRB5);
+            init.mech_types
+                .retain(|m| *m != oid::KRB5 && *m != oid::MS_KRB5);
+            if had_krb {
+                init.mech_token = None;
+            }
+            NegotiationToken::Init(init).encode_initial()
+        }
+        _ => token.to_vec(),
+    }
 }
 
 /// One send the negotiator made.
@@ -128,6 +201,10 @@ pub struct Net {
     pub sent: Vec<Sent>,
     pub cancelled: Vec<ExchangeId>,
     pub app_tokens: Vec<Vec<u8>>,
+    /// What the server made of the connection: accepted client and
+    /// mechanism, or its refusal.
+    pub server_log: Vec<String>,
+    conn: Option<AppConn>,
     pub caps: Capabilities,
 }
 
@@ -154,6 +231,8 @@ impl Net {
             sent: Vec::new(),
             cancelled: Vec::new(),
             app_tokens: Vec::new(),
+            server_log: Vec::new(),
+            conn: None,
             caps: Capabilities::default(),
         }
     }
@@ -162,6 +241,16 @@ impl Net {
     /// (`native-tcp dc1:88`, `kkdcp https://relay/KdcProxy`).
     pub fn route(mut self, name: &str, b: Behaviour) -> Self {
         self.routes.insert(name.to_owned(), b);
+        self
+    }
+
+    /// The real acceptor for `host` in `mode`, `rtt` away.
+    pub fn server(mut self, mode: AcceptMode, host: &str, rtt: Duration, mitm: Mitm) -> Self {
+        self.app = AppBehaviour::Server {
+            svc: app_service(mode, host),
+            rtt,
+            mitm,
+        };
         self
     }
 
@@ -222,6 +311,7 @@ impl Net {
         }
         self.queue.clear();
         self.pending.clear();
+        self.conn = None;
         result
     }
 
@@ -287,21 +377,106 @@ impl Net {
                 assert!(at >= self.now, "timer in the past");
                 self.push(at, Event::Timer { id });
             }
-            Action::App(AppAction::SendToken { token, .. }) => {
-                self.app_tokens.push(token);
-                match self.app {
+            Action::App(AppAction::SendToken {
+                token,
+                first,
+                expect_reply,
+            }) => {
+                self.app_tokens.push(token.clone());
+                let (svc, rtt, mitm) = match &self.app {
                     AppBehaviour::Refused => {
                         self.push(
                             self.now + ms(1),
                             Event::App(AppEvent::Failed(TransportFailure::Refused)),
                         );
+                        return;
+                    }
+                    AppBehaviour::Silent => return,
+                    AppBehaviour::Server { svc, rtt, mitm } => (svc.clone(), *rtt, *mitm),
+                };
+                if first {
+                    self.conn = Some(AppConn {
+                        acceptor: Acceptor::new(svc),
+                        session: None,
+                    });
+                }
+                let token = if first && mitm == Mitm::StripKerberos {
+                    strip_kerberos(&token)
+                } else {
+                    token
+                };
+                let t = self.kdc_time() + rtt / 2;
+                let Some(conn) = self.conn.as_mut() else {
+                    panic!("token on a connection never opened");
+                };
+                let reply = match conn.acceptor.step(&token, t, &mut self.kdc_rng) {
+                    Ok(AcceptStep::Continue(r)) => Some(r),
+                    Ok(AcceptStep::Complete { reply, session }) => {
+                        self.server_log.push(format!(
+                            "accepted {} via {}",
+                            session.client,
+                            session.mechanism.name()
+                        ));
+                        conn.session = Some(*session);
+                        reply
+                    }
+                    Ok(AcceptStep::ProxyKdc(_)) => panic!("no IAKERB here"),
+                    Err(f) => {
+                        self.server_log.push(format!("refused: {}", f.error));
+                        f.reply
+                    }
+                };
+                match reply {
+                    Some(r) => {
+                        self.push(self.now + rtt, Event::App(AppEvent::Token(r)));
+                    }
+                    None if expect_reply => {
+                        // gss-sample: no output token means the server is
+                        // done, or (after a refusal) it closed.
+                        let ev = if self.conn.as_ref().is_some_and(|c| c.session.is_some()) {
+                            AppEvent::Accepted
+                        } else {
+                            AppEvent::Failed(TransportFailure::Reset("server closed".into()))
+                        };
+                        self.push(self.now + rtt, Event::App(ev));
+                    }
+                    None => {}
+                }
+            }
+            Action::App(AppAction::SendMessage { message }) => {
+                let AppBehaviour::Server { rtt, .. } = &self.app else {
+                    panic!("message without a server");
+                };
+                let rtt = *rtt;
+                let session = self
+                    .conn
+                    .as_mut()
+                    .and_then(|c| c.session.as_mut())
+                    .expect("message before the server accepted the context");
+                let flags = token_flags::DATA
+                    | token_flags::WRAPPED
+                    | token_flags::ENCRYPTED
+                    | token_flags::SEND_MIC;
+                match handle_data(session, flags, &message) {
+                    Ok(x) => {
+                        self.server_log
+                            .push(format!("message {:?}", String::from_utf8_lossy(&x.message)));
+                        self.push(self.now + rtt, Event::App(AppEvent::Message(x.reply)));
+                    }
+                    Err(e) => {
+                        self.server_log.push(format!("message refused: {e}"));
+                        self.push(
+                            self.now + rtt,
+                            Event::App(AppEvent::Failed(TransportFailure::Reset(
+                                "server closed".into(),
+                            ))),
+                        );
                     }
                 }
             }
-            Action::App(AppAction::SendMessage { .. }) => {
-                panic!("no application message expected without an acceptor")
+            Action::App(AppAction::Close) => {
+                self.conn = None;
             }
-            Action::App(AppAction::Close) => {}
         }
     }
 
@@ -318,7 +493,7 @@ pub fn alice() -> Principal {
     Principal::user("alice", REALM)
 }
 
-pub fn app_service() -> Principal {
+pub fn app_spn() -> Principal {
     Principal::service("host", "app.corp.example", REALM)
 }
 
@@ -328,7 +503,7 @@ pub fn ticket_request(id: u64) -> LogonRequest {
         id,
         client: alice(),
         credential: Credential::Password(ALICE_PW.to_owned()),
-        service: Some(app_service()),
+        service: Some(app_spn()),
         server: None,
         workstation: "LAPTOP1".to_owned(),
     }
