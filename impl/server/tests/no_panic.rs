@@ -196,11 +196,8 @@ proptest! {
         let mut d = FrameDecoder::new(1000);
         for c in &chunks {
             d.push(c);
-            loop {
-                match d.next_frame() {
-                    Ok(Some(f)) => prop_assert!(f.token.len() <= 1000),
-                    Ok(None) | Err(_) => break,
-                }
+            while let Ok(Some(f)) = d.next_frame() {
+                prop_assert!(f.token.len() <= 1000);
             }
         }
     }
