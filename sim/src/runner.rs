@@ -595,15 +595,24 @@ impl<'p> Driver<'p> {
         let mut quiet_steps = 0u32;
         let mut aborted = false;
         loop {
-            let now = self.timebase.scenario_elapsed();
-            while next_item < self.items.len() && self.items[next_item].0 <= now {
+            let mut applied = false;
+            while next_item < self.items.len()
+                && self.items[next_item].0 <= self.timebase.scenario_elapsed()
+            {
                 let item =
                     std::mem::replace(&mut self.items[next_item].1, Item::Leak(String::new()));
                 self.apply(&mut sim, item);
                 next_item += 1;
+                applied = true;
+            }
+            if applied {
+                // Whatever was just started (commands, restarts) needs
+                // steps before the world can count as idle again.
+                quiet_steps = 0;
             }
             self.collect();
             self.check_hangs(max_logon);
+            let now = self.timebase.scenario_elapsed();
             if now >= s.duration.0 {
                 break;
             }
