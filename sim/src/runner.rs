@@ -901,6 +901,16 @@ impl<'p> Driver<'p> {
                 self.world
                     .record_event("timeline", format!("{name} {}", w.by));
             }
+            Action::Errors(e) => {
+                self.shared
+                    .kdc_errors(&e.host)
+                    .store(e.code.unwrap_or(0), std::sync::atomic::Ordering::Relaxed);
+                let what = e
+                    .code
+                    .map_or_else(|| "off".to_owned(), |c| format!("code {c}"));
+                self.world
+                    .record_event("timeline", format!("{name} {} {what}", e.host));
+            }
             Action::Delay(d) => {
                 self.world.set_send_delay(&d.host, d.delay.0);
                 self.world

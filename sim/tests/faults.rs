@@ -445,3 +445,68 @@ outcome = "success"
     );
     assert_ne!(h1, h3);
 }
+
+#[test]
+fn kdc_answering_errors_makes_the_client_fail_over_to_the_next_dc() {
+    let text = r#"
+name = "two-dcs"
+description = "dc1 answers errors for a while; dc2 is healthy"
+duration = "1h"
+[[realm]]
+name = "CORP.EXAMPLE"
+kdcs = ["dc1", "dc2"]
+[[realm.principal]]
+name = "alice"
+password = "Winter2026!alice"
+[[host]]
+name = "dc1"
+role = "kdc"
+[[host]]
+name = "dc2"
+role = "kdc"
+[[host]]
+name = "laptop"
+role = "client"
+[[timeline]]
+at = "100ms"
+action = "errors"
+host = "dc1"
+code = 29
+[[timeline]]
+at = "1s"
+action = "logon"
+client = "laptop"
+user = "alice"
+label = "faulty"
+[[timeline]]
+at = "1m"
+action = "errors"
+host = "dc1"
+[[timeline]]
+at = "2m"
+action = "logon"
+client = "laptop"
+user = "alice"
+label = "healed"
+[[expect.logon]]
+label = "faulty"
+path = "native-tcp"
+outcome = "success"
+[[expect.logon]]
+label = "healed"
+path = "native-tcp"
+outcome = "success"
+"#;
+    let s = load_str(text, "two-dcs.toml").unwrap_or_else(|e| panic!("{e}"));
+    let p = Arc::new(Prepared::new(s, "two-dcs.toml").unwrap());
+    let r = run_seed(&p, 1);
+    assert!(r.passed, "{:#?}", r.violations);
+    let faulty = r.logons[0].report.as_ref().unwrap();
+    // dc1 answers KDC_ERR_SVC_UNAVAILABLE (29): the client moves on to dc2.
+    assert_eq!(faulty.attempts.len(), 2);
+    assert_eq!(faulty.attempts[0].endpoint, "dc1:88/tcp");
+    assert_eq!(faulty.attempts[0].result.word(), "krb-error");
+    assert_eq!(faulty.attempts[1].endpoint, "dc2:88/tcp");
+    let healed = r.logons[1].report.as_ref().unwrap();
+    assert_eq!(healed.attempts.len(), 1, "dc1 answers normally again");
+}

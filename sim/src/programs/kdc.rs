@@ -7,8 +7,12 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
 
-use kerbside_kdc::{Kdc, KdcConfig};
+use kerbside_kdc::{
+    ErrorCode, IssueContext, IssueLimits, IssuePolicy, Kdc, KdcConfig, PolicyDenial, RealmPolicy,
+};
 use kerbside_net::Net;
 use kerbside_net::kdc_server::{KdcServer, KdcServerLimits, RequestLog, RequestRecord};
 
@@ -26,6 +30,28 @@ impl RequestLog for TraceLog {
     fn record(&self, rec: &RequestRecord<'_>) {
         self.world
             .record_event("kdc", format!("{} {rec}", self.host));
+    }
+}
+
+/// The realm's ordinary policy, or, while the `errors` fault is on, a
+/// KRB-ERROR with the chosen code for every authenticated request (the
+/// policy hook runs after pre-authentication, so the PREAUTH_REQUIRED round
+/// trip still happens, as on a DC whose back end is failing).
+#[derive(Debug)]
+struct FaultPolicy {
+    inner: RealmPolicy,
+    error: Arc<AtomicI32>,
+}
+
+impl IssuePolicy for FaultPolicy {
+    fn limits(&self, ctx: &IssueContext<'_>) -> Result<IssueLimits, PolicyDenial> {
+        match self.error.load(Ordering::Relaxed) {
+            0 => self.inner.limits(ctx),
+            code => Err(PolicyDenial {
+                code: ErrorCode(code),
+                reason: "simulated KDC fault".into(),
+            }),
+        }
     }
 }
 
@@ -54,7 +80,14 @@ pub(crate) async fn run(ctx: HostCtx) -> turmoil::Result {
         .ok_or_else(|| format!("kdc {}: no realm {realm}", ctx.host.name))?;
     let mut config = KdcConfig::new(data.store.realm().to_owned());
     config.enctypes = SIM_ENCTYPES.to_vec();
-    let kdc = Kdc::new(config, data.store.clone())?;
+    let policy = FaultPolicy {
+        inner: RealmPolicy {
+            max_lifetime: config.ticket_lifetime,
+            renew_limit: config.renew_limit,
+        },
+        error: ctx.shared.kdc_errors(&ctx.host.name),
+    };
+    let kdc = Kdc::with_policy(config, data.store.clone(), Arc::new(policy))?;
     let opts = ctx.host.kdc.clone().unwrap_or_default();
     let addr = SocketAddr::from((Ipv4Addr::UNSPECIFIED, opts.port.unwrap_or(88)));
     let log = Rc::new(TraceLog {

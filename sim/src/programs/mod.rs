@@ -46,6 +46,8 @@ pub(crate) struct RunShared {
     pub(crate) finished: RefCell<Vec<(u64, crate::logon::LogonReport, std::time::Duration)>>,
     /// Relay audit buffers by host (they outlive incarnations).
     audits: RefCell<BTreeMap<String, Arc<relay::AuditBuffer>>>,
+    /// Error code each KDC host answers with (0: none), set by `errors`.
+    kdc_errors: RefCell<BTreeMap<String, Arc<std::sync::atomic::AtomicI32>>>,
 }
 
 impl RunShared {
@@ -60,7 +62,18 @@ impl RunShared {
             notifies,
             finished: RefCell::default(),
             audits: RefCell::default(),
+            kdc_errors: RefCell::default(),
         })
+    }
+
+    /// The error switch of a KDC host.
+    pub(crate) fn kdc_errors(&self, host: &str) -> Arc<std::sync::atomic::AtomicI32> {
+        Arc::clone(
+            self.kdc_errors
+                .borrow_mut()
+                .entry(host.to_owned())
+                .or_default(),
+        )
     }
 
     /// The audit buffer of a relay host.

@@ -492,6 +492,9 @@ pub enum Action {
     Warp(WarpAction),
     /// Change a host's send delay.
     Delay(DelayAction),
+    /// Make a KDC answer every authenticated request with a KRB-ERROR (or
+    /// stop doing so).
+    Errors(ErrorsAction),
 }
 
 impl Action {
@@ -509,6 +512,7 @@ impl Action {
             Action::Skew(_) => "skew",
             Action::Warp(_) => "warp",
             Action::Delay(_) => "delay",
+            Action::Errors(_) => "errors",
         }
     }
 }
@@ -526,6 +530,7 @@ pub const ACTION_NAMES: &[&str] = &[
     "skew",
     "warp",
     "delay",
+    "errors",
 ];
 
 /// `logon`.
@@ -650,6 +655,18 @@ pub struct DelayAction {
     pub delay: SimDuration,
 }
 
+/// `errors`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorsAction {
+    /// The KDC host.
+    pub host: String,
+    /// RFC 4120 §7.5.9 error code to answer with (e.g. 29,
+    /// KDC_ERR_SVC_UNAVAILABLE); absent: answer normally again.
+    #[serde(default)]
+    pub code: Option<i32>,
+}
+
 impl<'de> Deserialize<'de> for Event {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let mut table = toml::Table::deserialize(d)?;
@@ -681,6 +698,7 @@ impl<'de> Deserialize<'de> for Event {
             "skew" => Action::Skew(body(table)?),
             "warp" => Action::Warp(body(table)?),
             "delay" => Action::Delay(body(table)?),
+            "errors" => Action::Errors(body(table)?),
             other => return Err(de::Error::unknown_variant(other, ACTION_NAMES)),
         };
         Ok(Event { at, action })

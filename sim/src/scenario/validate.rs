@@ -445,6 +445,23 @@ impl Checker<'_> {
                 Action::Delay(d) => {
                     self.need_host(ep.key("host"), &d.host)?;
                 }
+                Action::Errors(e) => {
+                    let h = self.need_host(ep.clone().key("host"), &e.host)?;
+                    if h.role != Role::Kdc {
+                        return Err((
+                            ep.key("host"),
+                            format!("`{}` is a {}, not a kdc", h.name, h.role),
+                        ));
+                    }
+                    if let Some(c) = e.code
+                        && !(1..=127).contains(&c)
+                    {
+                        return Err((
+                            ep.key("code"),
+                            format!("{c} is not a Kerberos error code (1-127)"),
+                        ));
+                    }
+                }
             }
         }
 
