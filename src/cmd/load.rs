@@ -3,13 +3,17 @@
 //! ```text
 //! kerbside load --target udp://127.0.0.1:8888 --realm LAB.TEST --user alice --password alicepw \
 //!               --preauth --concurrency 8 --duration 10s [--json]
+//! kerbside load --target https://127.0.0.1:8443/KdcProxy --ca pki/ca.pem [--new-connection] ...
 //! ```
 //!
 //! C clients each send an AS-REQ (fresh nonce, and with `--preauth` a fresh
 //! PA-ENC-TIMESTAMP), wait for the reply, check it (an AS-REP must decrypt
 //! with the user's key and carry the nonce), and send the next. UDP sends
 //! each request from a new ephemeral socket and TCP opens a new connection
-//! per request, as MIT's kinit does. A first, untimed AS exchange learns the
+//! per request, as MIT's kinit does. `https://` and `http://` targets are
+//! KKDCP relays (MS-KKDCP): each client keeps one HTTP/1.1 connection alive
+//! (`--keep-alive`, the default) or opens one per request as MIT's client
+//! does (`--new-connection`). A first, untimed AS exchange learns the
 //! salt (PA-ETYPE-INFO2) and checks the password, so string-to-key runs
 //! once. Reports AS-REP/s, latency percentiles (hdrhistogram), KRB-ERRORs
 //! by code, transport errors and timeouts. Only loopback targets unless
@@ -19,6 +23,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::str::FromStr;
@@ -29,6 +34,7 @@ use kerbside_client::krb::{AsExchange, AsOptions, AsStep, KrbClientError, Princi
 use kerbside_crypto::{EncType, Key};
 use kerbside_kdc::config::parse_duration;
 use kerbside_net::kdc_transport::{self, TransportError};
+use kerbside_net::kkdcp_transport::{ConnectionMode, KkdcpClient, KkdcpError, KkdcpUrl};
 use kerbside_net::tokio_driver::{SystemClock, TokioNet};
 use kerbside_net::{Clock, HostRng, host_rng};
 
@@ -37,9 +43,20 @@ use super::{CliError, CmdResult};
 /// Arguments of `kerbside load`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Where to send: udp://HOST:PORT or tcp://HOST:PORT.
+    /// Where to send: udp://HOST:PORT, tcp://HOST:PORT, or a KKDCP relay
+    /// https://HOST:PORT/KdcProxy (http:// for a plain-HTTP relay).
     #[arg(long, value_name = "URL")]
     target: String,
+    /// KKDCP targets: one kept-alive connection per client (default).
+    #[arg(long, conflicts_with = "new_connection")]
+    keep_alive: bool,
+    /// KKDCP targets: a new connection (and TLS handshake) per request.
+    #[arg(long)]
+    new_connection: bool,
+    /// KKDCP https targets: the CA certificate(s) to trust (PEM), e.g. the
+    /// ca.pem `kerbside serve relay --self-signed DIR` wrote.
+    #[arg(long, value_name = "FILE")]
+    ca: Option<PathBuf>,
     /// The realm.
     #[arg(long)]
     realm: String,
@@ -76,34 +93,85 @@ pub(crate) struct Args {
     allow_remote: bool,
 }
 
-/// A load target. More transports (KKDCP over HTTPS) are more variants.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A load target.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Target {
     /// RFC 4120 §7.2.1, one datagram per request.
     Udp(SocketAddr),
     /// RFC 4120 §7.2.2, one connection per request.
     Tcp(SocketAddr),
+    /// MS-KKDCP relay over HTTPS (or HTTP).
+    Kkdcp(KkdcpUrl),
 }
 
 impl Target {
-    fn addr(&self) -> SocketAddr {
+    fn is_loopback(&self) -> bool {
         match self {
-            Target::Udp(a) | Target::Tcp(a) => *a,
+            Target::Udp(a) | Target::Tcp(a) => a.ip().is_loopback(),
+            Target::Kkdcp(u) => {
+                u.host.eq_ignore_ascii_case("localhost")
+                    || u.host
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback())
+            }
+        }
+    }
+}
+
+/// One client's way to the target: stateless for UDP and TCP; for a KKDCP
+/// relay, the client's HTTP connection (kept alive or not).
+enum Sender {
+    /// RFC 4120 §7.2.1, one datagram per request.
+    Udp(SocketAddr),
+    /// RFC 4120 §7.2.2, one connection per request.
+    Tcp(SocketAddr),
+    Kkdcp {
+        client: Box<KkdcpClient<TokioNet>>,
+        realm: String,
+    },
+}
+
+impl Sender {
+    fn new(plan: &Plan) -> Result<Self, CliError> {
+        match &plan.target {
+            Target::Kkdcp(url) => {
+                let client = KkdcpClient::new(
+                    TokioNet,
+                    url.clone(),
+                    plan.tls.clone(),
+                    plan.mode,
+                    plan.timeout,
+                )
+                .map_err(|e| CliError::input(format!("--target {url}: {e}")))?;
+                Ok(Sender::Kkdcp {
+                    client: Box::new(client),
+                    realm: plan.client.realm.clone(),
+                })
+            }
+            Target::Udp(a) => Ok(Sender::Udp(*a)),
+            Target::Tcp(a) => Ok(Sender::Tcp(*a)),
         }
     }
 
-    async fn send(&self, request: &[u8], timeout: Duration) -> Result<Vec<u8>, TransportError> {
-        match *self {
-            Target::Udp(a) => kdc_transport::send_udp(&TokioNet, a, request, timeout).await,
-            Target::Tcp(a) => {
-                kdc_transport::send_tcp(
-                    &TokioNet,
-                    a,
-                    request,
-                    timeout,
-                    kerbside_wire::record::DEFAULT_MAX_FRAME,
-                )
+    async fn send(&mut self, request: &[u8], timeout: Duration) -> Result<Vec<u8>, Failure> {
+        match self {
+            Sender::Udp(a) => kdc_transport::send_udp(&TokioNet, *a, request, timeout)
                 .await
+                .map_err(Failure::Transport),
+            Sender::Tcp(a) => kdc_transport::send_tcp(
+                &TokioNet,
+                *a,
+                request,
+                timeout,
+                kerbside_wire::record::DEFAULT_MAX_FRAME,
+            )
+            .await
+            .map_err(Failure::Transport),
+            Sender::Kkdcp { client, realm } => {
+                client.exchange(realm, request).await.map_err(|e| match e {
+                    KkdcpError::Timeout(_) => Failure::Transport(TransportError::Timeout),
+                    other => Failure::Proxy(other.to_string()),
+                })
             }
         }
     }
@@ -112,9 +180,15 @@ impl Target {
 impl FromStr for Target {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let (scheme, rest) = s
-            .split_once("://")
-            .ok_or_else(|| format!("{s}: expected udp://HOST:PORT or tcp://HOST:PORT"))?;
+        if s.starts_with("https://") || s.starts_with("http://") {
+            return s
+                .parse::<KkdcpUrl>()
+                .map(Target::Kkdcp)
+                .map_err(|e| e.to_string());
+        }
+        let (scheme, rest) = s.split_once("://").ok_or_else(|| {
+            format!("{s}: expected udp://HOST:PORT, tcp://HOST:PORT or https://HOST:PORT/KdcProxy")
+        })?;
         let addr: SocketAddr = rest
             .trim_end_matches('/')
             .parse()
@@ -122,7 +196,9 @@ impl FromStr for Target {
         match scheme {
             "udp" => Ok(Target::Udp(addr)),
             "tcp" => Ok(Target::Tcp(addr)),
-            other => Err(format!("{s}: unsupported scheme {other:?} (udp, tcp)")),
+            other => Err(format!(
+                "{s}: unsupported scheme {other:?} (udp, tcp, https, http)"
+            )),
         }
     }
 }
@@ -132,12 +208,13 @@ impl fmt::Display for Target {
         match self {
             Target::Udp(a) => write!(f, "udp://{a}"),
             Target::Tcp(a) => write!(f, "tcp://{a}"),
+            Target::Kkdcp(u) => write!(f, "{u}"),
         }
     }
 }
 
 /// Everything a load run needs, validated.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 struct Plan {
     target: Target,
     client: Principal,
@@ -149,6 +226,22 @@ struct Plan {
     threads: usize,
     etypes: Vec<EncType>,
     json: bool,
+    /// KKDCP: keep-alive or a connection per request.
+    mode: ConnectionMode,
+    /// KKDCP over https: the trusted roots.
+    tls: Option<std::sync::Arc<rustls::ClientConfig>>,
+}
+
+// `rustls::ClientConfig` has no `Debug` worth printing.
+impl fmt::Debug for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Plan")
+            .field("target", &self.target)
+            .field("client", &self.client)
+            .field("concurrency", &self.concurrency)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
 }
 
 fn plan(args: Args) -> Result<Plan, CliError> {
@@ -156,7 +249,7 @@ fn plan(args: Args) -> Result<Plan, CliError> {
         .target
         .parse()
         .map_err(|e: String| CliError::input(format!("--target {e}")))?;
-    if !target.addr().ip().is_loopback() && !args.allow_remote {
+    if !target.is_loopback() && !args.allow_remote {
         return Err(CliError::input(format!(
             "--target {target} is not a loopback address; add --allow-remote to load a remote KDC"
         )));
@@ -180,7 +273,31 @@ fn plan(args: Args) -> Result<Plan, CliError> {
                 .map_err(|err| CliError::input(format!("--enctypes: {err}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let tls = match (&target, &args.ca) {
+        (Target::Kkdcp(u), Some(ca)) if u.https => {
+            let roots = kerbside_net::https::load_certs(ca)
+                .map_err(|e| CliError::input(format!("--ca {e}")))?;
+            Some(
+                kerbside_net::https::client_config(&roots, None)
+                    .map_err(|e| CliError::input(format!("--ca {e}")))?,
+            )
+        }
+        (Target::Kkdcp(u), None) if u.https => {
+            return Err(CliError::input(
+                "--ca FILE is required for an https:// target (the relay's CA certificate)",
+            ));
+        }
+        (_, Some(_)) => return Err(CliError::input("--ca only applies to https:// targets")),
+        _ => None,
+    };
+    let mode = if args.new_connection {
+        ConnectionMode::NewConnection
+    } else {
+        ConnectionMode::KeepAlive
+    };
     Ok(Plan {
+        mode,
+        tls,
         target,
         client,
         password: args.password,
@@ -286,9 +403,9 @@ fn probe(plan: &Plan) -> Result<Key, CliError> {
         let mut msg = ex
             .start(SystemClock.now(), &mut rng)
             .map_err(|e| CliError::runtime(e.to_string()))?;
+        let mut sender = Sender::new(plan)?;
         for _ in 0..3 {
-            let reply = plan
-                .target
+            let reply = sender
                 .send(&msg, plan.timeout)
                 .await
                 .map_err(|e| CliError::runtime(format!("{}: {e}", plan.target)))?;
@@ -333,10 +450,11 @@ fn load_thread(
         for c in 0..clients {
             let (plan, key, stats) = (plan.clone(), key.clone(), Rc::clone(&stats));
             let mut rng = seeded_rng(&format!("load-{index}-{c}"))?;
+            let mut sender = Sender::new(&plan)?;
             tasks.push(tokio::task::spawn_local(async move {
                 while tokio::time::Instant::now() < deadline {
                     let t0 = tokio::time::Instant::now();
-                    let result = one_request(&plan, &key, &mut rng).await;
+                    let result = one_request(&plan, &key, &mut rng, &mut sender).await;
                     let us = u64::try_from(t0.elapsed().as_micros())
                         .unwrap_or(u64::MAX)
                         .max(1);
@@ -351,6 +469,7 @@ fn load_thread(
                         Err(Failure::Transport(e)) => {
                             *s.transport_errors.entry(e.to_string()).or_default() += 1
                         }
+                        Err(Failure::Proxy(e)) => *s.transport_errors.entry(e).or_default() += 1,
                         Err(Failure::BadReply) => s.bad_replies += 1,
                     }
                 }
@@ -370,10 +489,28 @@ fn load_thread(
 enum Failure {
     Krb(String),
     Transport(TransportError),
+    /// A KKDCP relay failure (HTTP status, TLS, framing).
+    Proxy(String),
     BadReply,
 }
 
-async fn one_request(plan: &Plan, key: &Key, rng: &mut HostRng) -> Result<(), Failure> {
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Krb(code) => write!(f, "KRB-ERROR {code}"),
+            Failure::Transport(e) => write!(f, "{e}"),
+            Failure::Proxy(e) => write!(f, "{e}"),
+            Failure::BadReply => f.write_str("bad reply"),
+        }
+    }
+}
+
+async fn one_request(
+    plan: &Plan,
+    key: &Key,
+    rng: &mut HostRng,
+    sender: &mut Sender,
+) -> Result<(), Failure> {
     let opts = AsOptions {
         etypes: vec![key.etype()],
         preauth_first: plan.preauth,
@@ -382,11 +519,7 @@ async fn one_request(plan: &Plan, key: &Key, rng: &mut HostRng) -> Result<(), Fa
     let mut ex = AsExchange::new(plan.client.clone(), Secret::Keys(vec![key.clone()]), opts);
     let now = SystemClock.now();
     let req = ex.start(now, rng).map_err(|_| Failure::BadReply)?;
-    let reply = plan
-        .target
-        .send(&req, plan.timeout)
-        .await
-        .map_err(Failure::Transport)?;
+    let reply = sender.send(&req, plan.timeout).await?;
     match ex.step(&reply, now, rng) {
         Ok(AsStep::Done(_)) => Ok(()),
         // PREAUTH_REQUIRED without --preauth: a reply, but not an AS-REP.
@@ -478,7 +611,7 @@ mod tests {
             "tcp://[::1]:88".parse::<Target>().unwrap().to_string(),
             "tcp://[::1]:88"
         );
-        assert!("http://127.0.0.1:88".parse::<Target>().is_err());
+        assert!("ftp://127.0.0.1:88".parse::<Target>().is_err());
         assert!("127.0.0.1:88".parse::<Target>().is_err());
         assert!("udp://nohost".parse::<Target>().is_err());
     }
@@ -497,6 +630,9 @@ mod tests {
             enctypes: vec!["18".into()],
             json: false,
             allow_remote: false,
+            keep_alive: false,
+            new_connection: false,
+            ca: None,
         }
     }
 
@@ -507,5 +643,29 @@ mod tests {
         a.allow_remote = true;
         assert!(plan(a).is_ok());
         assert!(plan(args("tcp://127.0.0.1:88")).is_ok());
+        assert!(plan(args("http://127.0.0.1:8080/KdcProxy")).is_ok());
+        assert!(plan(args("http://relay.example/KdcProxy")).is_err());
+    }
+
+    #[test]
+    fn kkdcp_targets_parse_and_need_a_ca_for_https() {
+        let t: Target = "https://127.0.0.1:8443/KdcProxy".parse().unwrap();
+        assert_eq!(t.to_string(), "https://127.0.0.1:8443/KdcProxy");
+        assert!(t.is_loopback());
+        let e = plan(args("https://127.0.0.1:8443/KdcProxy"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--ca FILE is required"), "{e}");
+        let mut a = args("tcp://127.0.0.1:88");
+        a.ca = Some("ca.pem".into());
+        assert!(
+            plan(a)
+                .unwrap_err()
+                .to_string()
+                .contains("only applies to https")
+        );
+        let mut a = args("http://127.0.0.1:8080/KdcProxy");
+        a.new_connection = true;
+        assert_eq!(plan(a).unwrap().mode, ConnectionMode::NewConnection);
     }
 }
