@@ -33,14 +33,21 @@ pub fn have_tools(tools: &[&str]) -> bool {
 }
 
 /// A port below the ephemeral range that is free for both TCP and UDP now.
-pub fn free_port(offset: u16) -> u16 {
-    let start = 20000 + (std::process::id() % 4000) as u16 * 2 + offset;
-    (start..start + 4000)
-        .find(|p| {
-            std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok()
-                && std::net::UdpSocket::bind(("127.0.0.1", *p)).is_ok()
-        })
-        .expect("a free port")
+/// Ports are handed out from a process-wide counter so tests running in
+/// parallel never pick the same one before its server has bound it.
+pub fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = 20000 + (std::process::id() % 400) as u16 * 20;
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let p = 20000 + (base - 20000 + n) % 12000;
+        if std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()
+            && std::net::UdpSocket::bind(("127.0.0.1", p)).is_ok()
+        {
+            return p;
+        }
+    }
 }
 
 pub struct MitRealm {
@@ -66,7 +73,7 @@ impl MitRealm {
             std::env::temp_dir().join(format!("kerbside-crypto-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let port = free_port(0);
+        let port = free_port();
         let names = enctypes.join(" ");
         let supported: Vec<String> = enctypes.iter().map(|e| format!("{e}:normal")).collect();
         std::fs::write(
