@@ -30,6 +30,8 @@ use rand_chacha::ChaCha12Rng;
 use rand_core::SeedableRng;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+pub mod app_client;
+pub mod app_server;
 pub mod https;
 pub mod kdc_server;
 pub mod kdc_transport;
