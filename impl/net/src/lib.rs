@@ -36,6 +36,7 @@ pub mod https;
 pub mod kdc_server;
 pub mod kdc_transport;
 pub mod kkdcp_transport;
+pub mod negotiator_driver;
 pub mod relay_server;
 pub mod tokio_driver;
 
