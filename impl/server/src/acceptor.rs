@@ -46,6 +46,28 @@ pub struct KdcProxyRequest {
     pub message: Vec<u8>,
 }
 
+/// Why a [`KdcProxyRequest`] got no reply, in the terms IAKERB reports
+/// back to the initiator (draft-ietf-kitten-iakerb §3.3 / MIT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KdcProxyFailure {
+    /// No KDC is known for the realm: KRB_AP_ERR_IAKERB_KDC_NOT_FOUND (85).
+    KdcNotFound,
+    /// The KDC did not answer: KRB_AP_ERR_IAKERB_KDC_NO_RESPONSE (86).
+    NoResponse,
+}
+
+impl KdcProxyFailure {
+    /// The RFC 4120-style error code IAKERB assigns.
+    pub fn krb_code(self) -> i32 {
+        use kerbside_wire::krb::constants::error_code as code;
+        match self {
+            KdcProxyFailure::KdcNotFound => code::KRB_AP_ERR_IAKERB_KDC_NOT_FOUND,
+            KdcProxyFailure::NoResponse => code::KRB_AP_ERR_IAKERB_KDC_NO_RESPONSE,
+        }
+    }
+}
+
 /// What a step produced.
 #[derive(Debug)]
 pub enum AcceptStep {
@@ -142,12 +164,13 @@ impl Acceptor {
         result
     }
 
-    /// Resumes an IAKERB exchange with the KDC's reply to the last
-    /// [`AcceptStep::ProxyKdc`]. No state asks for one until IAKERB is
-    /// implemented (issue 8), so today this is always out of order.
+    /// Resumes an IAKERB exchange with the KDC's answer to the last
+    /// [`AcceptStep::ProxyKdc`] (the reply bytes, or why there are none).
+    /// No state asks for one until IAKERB is implemented (issue 8), so
+    /// today this is always out of order.
     pub fn kdc_reply(
         &mut self,
-        reply: &[u8],
+        reply: Result<&[u8], KdcProxyFailure>,
         now: SystemTime,
         rng: &mut dyn RngCore,
     ) -> Result<AcceptStep, AcceptFailure> {

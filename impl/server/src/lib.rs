@@ -28,7 +28,7 @@ pub mod service;
 pub mod session;
 pub mod spnego_acceptor;
 
-pub use acceptor::{AcceptStep, Acceptor, KdcProxyRequest};
+pub use acceptor::{AcceptStep, Acceptor, KdcProxyFailure, KdcProxyRequest};
 pub use config::{AcceptMode, AcceptorConfig, NtlmServerConfig};
 pub use error::{AcceptError, AcceptFailure};
 pub use keys::ServiceKeys;
