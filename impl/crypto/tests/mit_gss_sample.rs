@@ -465,3 +465,148 @@ fn mit_iakerb_finished_checksum_verifies() {
         finished
     );
 }
+
+/// DER length octets.
+fn der_length(n: usize) -> Vec<u8> {
+    if n < 0x80 {
+        vec![n as u8]
+    } else {
+        let b = (n as u32).to_be_bytes();
+        let skip = b.iter().take_while(|x| **x == 0).count();
+        let mut v = vec![0x80 | (4 - skip) as u8];
+        v.extend_from_slice(&b[skip..]);
+        v
+    }
+}
+
+/// RFC 2743 §3.1 framing with the krb5 mech OID and a TOK_ID.
+fn frame_krb5(tok_id: [u8; 2], body: &[u8]) -> Vec<u8> {
+    let oid = [
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02,
+    ];
+    let inner_len = oid.len() + 2 + body.len();
+    let mut t = vec![0x60];
+    t.extend_from_slice(&der_length(inner_len));
+    t.extend_from_slice(&oid);
+    t.extend_from_slice(&tok_id);
+    t.extend_from_slice(body);
+    t
+}
+
+/// The other direction: MIT `gss-client` against a stand-in acceptor that
+/// answers with an AP-REP *we* encrypted (usage 12, RFC 8009 enctypes 20
+/// and 19, with an acceptor subkey we chose) and a MIC token *we* made over
+/// the client's message. `gss-client` exits 0 only if MIT decrypted our
+/// AP-REP and verified our MIC ("Signature verified"), so this checks our
+/// 19/20 ciphertexts and RFC 4121 tokens with MIT as the verifier.
+#[test]
+fn mit_gss_client_accepts_our_ap_rep_and_mic() {
+    if !common::have_tools(&[
+        "krb5kdc",
+        "kdb5_util",
+        "kadmin.local",
+        "kinit",
+        "gss-client",
+    ]) {
+        return;
+    }
+    let realm = common::MitRealm::start(
+        "ours",
+        REALM,
+        &["aes256-cts-hmac-sha384-192", "aes128-cts-hmac-sha256-128"],
+        &[
+            "addprinc -pw alicepw alice".to_string(),
+            "addprinc -e aes256-cts-hmac-sha384-192:normal -pw s20pw host/s20.test".to_string(),
+            "addprinc -e aes128-cts-hmac-sha256-128:normal -pw s19pw host/s19.test".to_string(),
+        ],
+    );
+    realm.run("kinit", &["alice"], Some("alicepw\n"));
+    for (svc, etype, pw) in [
+        ("s20.test", EncType::Aes256CtsHmacSha384192, "s20pw"),
+        ("s19.test", EncType::Aes128CtsHmacSha256128, "s19pw"),
+    ] {
+        let svc_key = Key::from_password(etype, pw, &default_salt(REALM, &["host", svc])).unwrap();
+        let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let acceptor = std::thread::spawn(move || {
+            use rand_chacha::ChaCha12Rng;
+            use rand_chacha::rand_core::SeedableRng;
+            let mut rng = ChaCha12Rng::seed_from_u64(42);
+            let (mut s, _) = listener.accept().unwrap();
+            let ap_req_tok = loop {
+                let (flags, tok) = read_token(&mut s).expect("context token");
+                if flags & TOKEN_CONTEXT != 0 {
+                    break tok;
+                }
+            };
+            let (tok_id, der) = unframe(&ap_req_tok);
+            assert_eq!(tok_id, [0x01, 0x00]);
+            let (_, ap_req) = ApReq::parse(der).unwrap();
+            let etp_bytes = svc_key.decrypt(2, &ap_req.ticket.enc_part.cipher).unwrap();
+            let (_, etp) = EncTicketPart::parse(&etp_bytes).unwrap();
+            let session = key_of(&etp.key);
+            assert_eq!(session.etype(), svc_key.etype(), "session key enctype");
+            let (_, auth) =
+                Authenticator::parse(&session.decrypt(11, &ap_req.authenticator.cipher).unwrap())
+                    .unwrap();
+            let initiator_subkey = key_of(auth.subkey.as_ref().expect("subkey"));
+            let initiator_seq = u64::from(auth.seq_number.expect("seq"));
+            // Our AP-REP: a fresh acceptor subkey and sequence number.
+            let acceptor_subkey = Key::random(session.etype(), &mut rng);
+            let acceptor_seq: u32 = 0x0102_0304;
+            let enc_part = EncApRepPart {
+                ctime: auth.ctime.clone(),
+                cusec: auth.cusec,
+                subkey: kerberos_asn1::EncryptionKey {
+                    keytype: acceptor_subkey.etype().id(),
+                    keyvalue: acceptor_subkey.bytes().to_vec(),
+                },
+                seq_number: acceptor_seq,
+            };
+            let ap_rep = ApRep {
+                pvno: 5,
+                msg_type: 15,
+                enc_part: kerberos_asn1::EncryptedData {
+                    etype: session.etype().id(),
+                    kvno: None,
+                    cipher: session.encrypt(12, &enc_part.build(), &mut rng),
+                },
+            };
+            write_token(
+                &mut s,
+                TOKEN_CONTEXT,
+                &frame_krb5([0x02, 0x00], &ap_rep.build()),
+            );
+            let mut acceptor = PerMessage::new(
+                Role::Acceptor,
+                initiator_subkey,
+                Some(acceptor_subkey),
+                u64::from(acceptor_seq),
+            )
+            .unwrap();
+            let (flags, wrap) = read_token(&mut s).expect("data token");
+            assert_ne!(flags & TOKEN_DATA, 0);
+            let u = acceptor.unwrap(&wrap).unwrap();
+            assert_eq!(u.seq, initiator_seq);
+            // gss-client asked for a MIC over the plaintext (TOKEN_SEND_MIC).
+            write_token(&mut s, TOKEN_MIC, &acceptor.get_mic(&u.data));
+            // The client ends with TOKEN_NOOP, or just closes.
+            let _ = read_token(&mut s);
+            u.data
+        });
+        let message = format!("to our acceptor {svc}");
+        let out = realm.run(
+            "gss-client",
+            &[
+                "-port",
+                &port.to_string(),
+                "127.0.0.1",
+                &format!("host@{svc}"),
+                &message,
+            ],
+            None,
+        );
+        assert!(out.contains("Signature verified"), "{out}");
+        assert_eq!(acceptor.join().unwrap(), message.as_bytes());
+    }
+}
