@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Relay performance, back to back in one run on this machine:
+#   MIT krb5kdc directly (TCP)  vs  kerbside serve relay (HTTPS, keep-alive)
+#   vs  FreeIPA kdcproxy (Debian python3-kdcproxy under gunicorn, TLS, keep-alive)
+# all fronting the same MIT krb5kdc, driven by `kerbside load` (closed loop,
+# fresh AS-REQ per request for a principal without pre-authentication, every
+# AS-REP decrypted and checked) at 1 and 8 concurrent clients.
+#
+#   impl/relay/bench/compare_kdcproxy.sh [SECONDS] [CLIENTS...]
+#
+# Environment: RELAY_WORKERS (2), GUNICORN_WORKERS (2), GUNICORN_THREADS (8),
+# LOAD_THREADS (2). Needs MIT krb5 (krb5kdc, kdb5_util, kadmin.local),
+# python3-kdcproxy + gunicorn for /usr/bin/python3, and a release build
+# (this script runs `cargo build --release --bin kerbside`).
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+
+SECONDS_PER_RUN=${1:-10}
+shift || true
+CLIENTS=${*:-1 8}
+RELAY_WORKERS=${RELAY_WORKERS:-2}
+GUNICORN_WORKERS=${GUNICORN_WORKERS:-2}
+GUNICORN_THREADS=${GUNICORN_THREADS:-8}
+LOAD_THREADS=${LOAD_THREADS:-2}
+
+cargo build --release --bin kerbside >&2
+K=$PWD/target/release/kerbside
+
+D=$(mktemp -d /tmp/kerbside-relay-bench.XXXXXX)
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$D"
+}
+trap cleanup EXIT
+
+# Ports below 32768 (outside the ephemeral range), derived from our pid.
+base=$((20000 + ($$ % 2000) * 4))
+KDC_PORT=$base; RELAY_PORT=$((base + 1)); KP_PORT=$((base + 2))
+
+cat >"$D/kdc.conf" <<EOF
+[kdcdefaults]
+ kdc_ports = $KDC_PORT
+ kdc_tcp_listen = $KDC_PORT
+[realms]
+ LAB.TEST = {
+  database_name = $D/principal
+  key_stash_file = $D/stash
+  kdc_ports = $KDC_PORT
+  kdc_tcp_ports = $KDC_PORT
+  acl_file = $D/kadm5.acl
+ }
+[logging]
+ kdc = FILE:$D/kdc.log
+EOF
+cat >"$D/krb5.conf" <<EOF
+[libdefaults]
+ default_realm = LAB.TEST
+ dns_lookup_kdc = false
+[realms]
+ LAB.TEST = {
+  kdc = tcp/127.0.0.1:$KDC_PORT
+ }
+EOF
+: >"$D/kadm5.acl"
+export KRB5_CONFIG=$D/krb5.conf KRB5_KDC_PROFILE=$D/kdc.conf
+kdb5_util create -s -r LAB.TEST -P masterpw >/dev/null 2>&1
+kadmin.local -r LAB.TEST -q "addprinc -pw nopreauthpw nopreauth" >/dev/null 2>&1
+krb5kdc -n -r LAB.TEST &
+PIDS+=($!)
+
+"$K" serve relay --listen 127.0.0.1:$RELAY_PORT --realm LAB.TEST=tcp://127.0.0.1:$KDC_PORT \
+    --self-signed "$D/pki" --workers "$RELAY_WORKERS" --audit "$D/audit.jsonl" 2>"$D/relay.log" &
+PIDS+=($!)
+
+printf '[global]\nuse_dns = false\n\n[LAB.TEST]\nkerberos = kerberos+tcp://127.0.0.1:%s\n' "$KDC_PORT" >"$D/kdcproxy.conf"
+for _ in $(seq 100); do [ -f "$D/pki/server.pem" ] && break; sleep 0.1; done
+KDCPROXY_CONFIG=$D/kdcproxy.conf /usr/bin/python3 -m gunicorn \
+    --bind 127.0.0.1:$KP_PORT --workers "$GUNICORN_WORKERS" --threads "$GUNICORN_THREADS" \
+    --worker-class gthread --keep-alive 30 --log-level warning \
+    --certfile "$D/pki/server.pem" --keyfile "$D/pki/server.key" \
+    kdcproxy:application 2>"$D/gunicorn.log" &
+PIDS+=($!)
+
+for port in $KDC_PORT $RELAY_PORT $KP_PORT; do
+    for _ in $(seq 200); do (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.05; done
+done
+
+load() { # target concurrency [extra args]
+    local target=$1 c=$2; shift 2
+    "$K" load --target "$target" --realm LAB.TEST --user nopreauth --password nopreauthpw \
+        --concurrency "$c" --threads "$(( c < LOAD_THREADS ? c : LOAD_THREADS ))" \
+        --duration "${SECONDS_PER_RUN}s" --timeout 10s --json "$@"
+}
+
+echo "| target | clients | AS-REP/s | p50 ms | p90 ms | p99 ms | errors |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+declare -A RPS P50
+for c in $CLIENTS; do
+    for t in direct kerbside kdcproxy; do
+        case $t in
+            direct) out=$(load tcp://127.0.0.1:$KDC_PORT "$c"); name="MIT krb5kdc direct (TCP)";;
+            kerbside) out=$(load https://127.0.0.1:$RELAY_PORT/KdcProxy "$c" --ca "$D/pki/ca.pem"); name="kerbside relay (HTTPS)";;
+            kdcproxy) out=$(load https://127.0.0.1:$KP_PORT/KdcProxy "$c" --ca "$D/pki/ca.pem"); name="kdcproxy (HTTPS)";;
+        esac
+        read -r rps p50 p90 p99 errs < <(/usr/bin/python3 -c '
+import json,sys
+j=json.loads(sys.stdin.read())
+e=sum(j["krb_errors"].values())+sum(j["transport_errors"].values())+j["timeouts"]+j["bad_replies"]
+l=j["latency_us"]
+print(round(j["as_rep_per_s"]), l["p50"]/1000, l["p90"]/1000, l["p99"]/1000, e)' <<<"$out")
+        echo "| $name | $c | $rps | $p50 | $p90 | $p99 | $errs |"
+        RPS[$t,$c]=$rps; P50[$t,$c]=$p50
+    done
+done
+echo
+for c in $CLIENTS; do
+    /usr/bin/python3 -c "
+k,p,dk,dd,dp=$((RPS[kerbside,$c])),$((RPS[kdcproxy,$c])),${P50[kerbside,$c]},${P50[direct,$c]},${P50[kdcproxy,$c]}
+print(f'clients=$c: kerbside/kdcproxy throughput {k/p:.1f}x; p50 added over direct KDC: kerbside {dk-dd:+.3f} ms, kdcproxy {dp-dd:+.3f} ms')"
+done
+echo "(relay audit lines written: $(wc -l <"$D/audit.jsonl"); machine load: $(cut -d' ' -f1-3 /proc/loadavg))"
