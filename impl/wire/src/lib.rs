@@ -16,6 +16,19 @@
 //! | [`fuzz`] | the no-panic fuzzer (`kerbside fuzz wire`) |
 //!
 //! Decoding is sans-IO and deterministic: bytes in, values or errors out.
+//! Every error is a [`WireError`] whose `Display` is one line:
+//! `<format>: at byte <offset>: <what was expected / found>`, with the
+//! offset counted from the start of the buffer the caller passed.
+//!
+//! Notes for callers:
+//! * decode Kerberos structures only with [`krb::decode`] /
+//!   [`krb::decode_der`], never with `kerberos_asn1`'s `parse` (it panics
+//!   on malformed input and ignores trailing bytes);
+//! * the panic fence replaces the process panic hook once with one that
+//!   chains to the previous hook and stays silent only on the thread that is
+//!   inside a fenced call; it needs `panic = "unwind"` (the default);
+//! * see [`krb`] for `kerberos_asn1` type pitfalls (PrincipalName display
+//!   and equality, UInt32 range).
 
 mod bytes;
 pub mod der;

@@ -437,7 +437,7 @@ impl Describer<'_> {
             Some((usage, d)) => {
                 let mut dn = Node::new("decrypted")
                     .with_value(format!("key usage {usage}, {}", d.key_label));
-                dn.push(self.plaintext(plain, &d.plaintext));
+                dn.push(self.plaintext(plain, usage, &d.plaintext));
                 n.push(dn);
             }
             None => {
@@ -455,18 +455,24 @@ impl Describer<'_> {
         n
     }
 
-    fn plaintext(&mut self, plain: Option<Plain>, bytes: &[u8]) -> Node {
+    fn plaintext(&mut self, plain: Option<Plain>, usage: u32, bytes: &[u8]) -> Node {
         let decoded = match plain {
             Some(Plain::EncTicketPart) => {
                 krb::decode_der::<EncTicketPart>(bytes).map(|p| self.enc_ticket_part(&p))
             }
             Some(Plain::EncRepPart) => krb::decode_enc_rep_part(bytes).map(|p| {
-                let name = if p.application_tag == 25 {
-                    "EncASRepPart"
+                // Named by where it was found; MIT tags both with 26
+                // (protocols.md §5.1), so say so when the tag differs.
+                let (name, tag) = if usage == ku::AS_REP_ENC_PART {
+                    ("EncASRepPart", 25)
                 } else {
-                    "EncTGSRepPart"
+                    ("EncTGSRepPart", 26)
                 };
-                self.enc_kdc_rep_part(name, &p.part)
+                let mut n = self.enc_kdc_rep_part(name, &p.part);
+                if p.application_tag != tag {
+                    n.value = Some(format!("tagged [APPLICATION {}]", p.application_tag));
+                }
+                n
             }),
             Some(Plain::PaEncTsEnc) => krb::decode_der::<PaEncTsEnc>(bytes).map(|p| {
                 Node::new("PA-ENC-TS-ENC")

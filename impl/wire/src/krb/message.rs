@@ -180,7 +180,17 @@ impl EncRepPart {
 /// use `[APPLICATION 25]`, but MIT encodes both with 26 and accepts either
 /// (protocols.md §5.1); so do we.
 pub fn decode_enc_rep_part(bytes: &[u8]) -> Result<EncRepPart> {
-    match bytes.first().copied().and_then(application_number) {
+    let Some(&first) = bytes.first() else {
+        return Err(WireError::new(
+            Format::Kerberos,
+            0,
+            ErrorKind::Missing {
+                what: "EncASRepPart or EncTGSRepPart",
+                container: "input",
+            },
+        ));
+    };
+    match application_number(first) {
         Some(25) => Ok(EncRepPart {
             application_tag: 25,
             part: decode_der::<EncAsRepPart>(bytes)?.into(),
@@ -194,7 +204,7 @@ pub fn decode_enc_rep_part(bytes: &[u8]) -> Result<EncRepPart> {
             0,
             ErrorKind::UnexpectedTag {
                 expected: "EncASRepPart (79) or EncTGSRepPart (7a)",
-                found: bytes.first().copied().unwrap_or(0),
+                found: first,
             },
         )),
     }
