@@ -41,10 +41,10 @@ use kerbside_client::negotiator::{
     Action, AppAction, AppEvent, AppServer, Capabilities, Event, ExchangeId, HostState,
     KdcTransport, Logon, LogonRequest, LogonResult, Now, Policy, Route, TimerId, TransportFailure,
 };
-use kerbside_server::sample_proto::{self, FrameDecoder, token_flags};
+use kerbside_server::sample_proto::{self, token_flags};
 use rand_core::RngCore;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::app_client::{FrameIoError, FramedStream};
 use crate::kdc_transport::{self, TransportError};
 use crate::kkdcp_transport::{ConnectionMode, KkdcpClient, KkdcpError, KkdcpUrl};
 use crate::{Clock, HostRng, Net};
@@ -220,6 +220,13 @@ impl<N: Net, C: Clock> NegotiatorDriver<N, C> {
                 }
             }
             if let Some(r) = logon.take_result() {
+                // gss-client's goodbye NOOP, so the server records a clean
+                // end of session (a connection still inside an operation is
+                // simply dropped).
+                app.queue.clear();
+                if let Some(c) = app.closing.take().or(app.conn.take()) {
+                    c.finish().await;
+                }
                 return r;
             }
             let event = self
@@ -399,6 +406,7 @@ struct AppLink<'a, N: Net> {
     server: Option<AppServer>,
     queue: VecDeque<AppAction>,
     conn: Option<AppConn<N>>,
+    closing: Option<AppConn<N>>,
     #[allow(clippy::type_complexity)]
     busy: Option<Pin<Box<dyn Future<Output = (Option<AppConn<N>>, Option<AppEvent>)> + 'a>>>,
 }
@@ -409,6 +417,7 @@ impl<'a, N: Net> AppLink<'a, N> {
             server,
             queue: VecDeque::new(),
             conn: None,
+            closing: None,
             busy: None,
         }
     }
@@ -421,9 +430,8 @@ impl<'a, N: Net> AppLink<'a, N> {
             };
             match op {
                 AppAction::Close => {
-                    // Dropping the stream closes it; gss-server treats EOF
-                    // as the end of the session.
-                    self.conn = None;
+                    // The goodbye NOOP is sent when the logon returns.
+                    self.closing = self.conn.take().or(self.closing.take());
                 }
                 op => {
                     let conn = self.conn.take();
@@ -455,7 +463,8 @@ async fn app_op<N: Net, C: Clock>(
         Some(c) if !first => c,
         _ => {
             driver.stats.borrow_mut().app_connections += 1;
-            match tokio::time::timeout(timeout, AppConn::connect(&driver.net, &server)).await {
+            let connect = AppConn::connect(&driver.net, &server, timeout);
+            match tokio::time::timeout(timeout, connect).await {
                 Ok(Ok(c)) => c,
                 Ok(Err(f)) => return fail(f),
                 Err(_) => return fail(TransportFailure::Timeout),
@@ -503,22 +512,24 @@ async fn app_op<N: Net, C: Clock>(
     }
 }
 
-/// A gss-sample connection.
+/// A gss-sample connection (the framing shared with `crate::app_client`).
 struct AppConn<N: Net> {
-    stream: N::TcpStream,
-    decoder: FrameDecoder,
+    framed: FramedStream<N::TcpStream>,
 }
 
 impl<N: Net> AppConn<N> {
-    async fn connect(net: &N, server: &AppServer) -> Result<Self, TransportFailure> {
+    async fn connect(
+        net: &N,
+        server: &AppServer,
+        timeout: Duration,
+    ) -> Result<Self, TransportFailure> {
         let addr: SocketAddr = net
             .resolve(&server.host, server.port)
             .await
             .map_err(|e| TransportFailure::Resolve(format!("{}: {e}", server.host)))?;
         let stream = net.connect(addr).await.map_err(io_failure)?;
         let mut c = AppConn {
-            stream,
-            decoder: FrameDecoder::default(),
+            framed: FramedStream::new(stream, timeout, sample_proto::DEFAULT_MAX_TOKEN),
         };
         // gss-client (not -v1): announce that context tokens follow.
         c.send(token_flags::NOOP | token_flags::CONTEXT_NEXT, &[])
@@ -527,29 +538,26 @@ impl<N: Net> AppConn<N> {
     }
 
     async fn send(&mut self, flags: u8, token: &[u8]) -> Result<(), TransportFailure> {
-        self.stream
-            .write_all(&sample_proto::encode(flags, token))
-            .await
-            .map_err(io_failure)?;
-        self.stream.flush().await.map_err(io_failure)
+        self.framed.send(flags, token).await.map_err(frame_failure)
     }
 
     async fn recv(&mut self) -> Result<sample_proto::Frame, TransportFailure> {
-        let mut buf = [0u8; 4096];
-        loop {
-            match self.decoder.next_frame() {
-                Ok(Some(f)) => return Ok(f),
-                Ok(None) => {}
-                Err(e) => return Err(TransportFailure::TooLarge(e.to_string())),
-            }
-            let n = self.stream.read(&mut buf).await.map_err(io_failure)?;
-            if n == 0 {
-                return Err(TransportFailure::Reset(
-                    "the server closed the connection".into(),
-                ));
-            }
-            self.decoder.push(buf.get(..n).unwrap_or(&[]));
-        }
+        self.framed.recv().await.map_err(frame_failure)
+    }
+
+    /// gss-client's goodbye: a NOOP, then close (best effort).
+    async fn finish(mut self) {
+        let _ = self.framed.send(token_flags::NOOP, &[]).await;
+        self.framed.close().await;
+    }
+}
+
+fn frame_failure(e: FrameIoError) -> TransportFailure {
+    match e {
+        FrameIoError::Io(e) => io_failure(e),
+        FrameIoError::Timeout => TransportFailure::Timeout,
+        FrameIoError::Closed => TransportFailure::Reset("the server closed the connection".into()),
+        FrameIoError::TooLarge(e) => TransportFailure::TooLarge(e.to_string()),
     }
 }
 

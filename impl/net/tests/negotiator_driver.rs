@@ -3,6 +3,7 @@
 //! message), an application server running the `kerbside_server` acceptor
 //! with gss-sample framing, and dead endpoints (refused, black hole).
 
+use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -12,23 +13,20 @@ use kerbside_client::audit::{AttemptOutcome, ids};
 use kerbside_client::gss::Mechanism;
 use kerbside_client::krb::Principal;
 use kerbside_client::negotiator::{
-    AppProtocol, AppServer, Credential, LogonError, LogonRequest, NtlmMode, PathKind, Policy,
+    AppProtocol, AppServer as Target, Credential, LogonError, LogonRequest, NtlmMode, PathKind,
+    Policy,
 };
 use kerbside_kdc::load::{Source, load_store};
 use kerbside_kdc::{Kdc, KdcConfig};
+use kerbside_net::app_server::{AppEvent, AppEventSink, AppOutcome, AppServer, AppServerLimits};
 use kerbside_net::https::{ClientCertPolicy, TestCa, client_config, server_config};
 use kerbside_net::kdc_server::{KdcServer, KdcServerLimits, NoLog};
 use kerbside_net::negotiator_driver::NegotiatorDriver;
 use kerbside_net::relay_server::{RelayServer, ServerLimits};
 use kerbside_net::tokio_driver::{SystemClock, TokioNet};
-use kerbside_net::{Clock, Net, host_rng};
+use kerbside_net::{Net, host_rng};
 use kerbside_relay::{MemoryAudit, RealmRoute, Relay, RelayConfig};
-use kerbside_server::app::handle_data;
-use kerbside_server::sample_proto::{self, FrameDecoder, token_flags};
-use kerbside_server::{
-    AcceptMode, AcceptStep, Acceptor, AcceptorConfig, AppService, NtlmAccounts, ServiceKeys,
-};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use kerbside_server::{AcceptMode, AcceptorConfig, AppService, NtlmAccounts, ServiceKeys};
 use tokio::net::TcpListener;
 
 const REALM: &str = "CORP.EXAMPLE";
@@ -160,9 +158,28 @@ async fn start_relay(kdc: SocketAddr) -> (String, Arc<rustls::ClientConfig>) {
     )
 }
 
-/// An application server: the acceptor behind gss-sample framing, as
-/// MIT's gss-server runs it.
-async fn start_app(mode: AcceptMode) -> SocketAddr {
+/// What the application server recorded, one line per connection.
+#[derive(Default)]
+struct Seen(RefCell<Vec<String>>);
+
+impl AppEventSink for Seen {
+    fn event(&self, e: &AppEvent) {
+        let line = match &e.outcome {
+            AppOutcome::Authenticated {
+                client,
+                mechanism,
+                messages,
+                ..
+            } => format!("{client} {mechanism} messages={messages}"),
+            other => format!("{other:?}"),
+        };
+        self.0.borrow_mut().push(line);
+    }
+}
+
+/// The application server (`kerbside_net::app_server`, the acceptor behind
+/// gss-sample framing).
+async fn start_app(mode: AcceptMode) -> (SocketAddr, Rc<Seen>) {
     let k = kdc();
     let entry = k
         .store()
@@ -178,71 +195,31 @@ async fn start_app(mode: AcceptMode) -> SocketAddr {
         ServiceKeys::from_principal(REALM, entry),
         accounts,
     ));
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::task::spawn_local(async move {
-        let mut n = 0;
-        while let Ok((s, _)) = l.accept().await {
-            n += 1;
-            tokio::task::spawn_local(serve_conn(s, svc.clone(), n));
-        }
-    });
-    addr
+    let listener = TokioNet
+        .bind_tcp("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Rc::new(Seen::default());
+    let server = AppServer::new(
+        TokioNet,
+        SystemClock,
+        host_rng(3, "app"),
+        svc,
+        None,
+        seen.clone(),
+        AppServerLimits::default(),
+    );
+    tokio::task::spawn_local(async move { server.serve(listener).await });
+    (addr, seen)
 }
 
-async fn serve_conn(mut s: tokio::net::TcpStream, svc: Arc<AppService>, n: u64) {
-    let mut dec = FrameDecoder::default();
-    let mut acc = Acceptor::new(svc);
-    let mut session = None;
-    let mut rng = host_rng(n, "app");
-    let mut buf = [0u8; 4096];
-    loop {
-        let frame = loop {
-            if let Some(f) = dec.next_frame().unwrap() {
-                break f;
-            }
-            let k = s.read(&mut buf).await.unwrap_or(0);
-            if k == 0 {
-                return;
-            }
-            dec.push(&buf[..k]);
-        };
-        if frame.flags & token_flags::NOOP != 0 {
-            if frame.flags & token_flags::CONTEXT_NEXT != 0 {
-                continue;
-            }
-            return;
-        }
-        let reply = if frame.flags & token_flags::CONTEXT != 0 {
-            match acc.step(&frame.token, SystemClock.now(), &mut rng) {
-                Ok(AcceptStep::Continue(t)) => Some((token_flags::CONTEXT, t)),
-                Ok(AcceptStep::Complete { reply, session: s }) => {
-                    session = Some(*s);
-                    reply.map(|t| (token_flags::CONTEXT, t))
-                }
-                Ok(AcceptStep::ProxyKdc(_)) => return,
-                Err(f) => {
-                    if let Some(t) = f.reply {
-                        let _ = s
-                            .write_all(&sample_proto::encode(token_flags::CONTEXT, &t))
-                            .await;
-                    }
-                    return;
-                }
-            }
-        } else {
-            let Some(sess) = session.as_mut() else { return };
-            match handle_data(sess, frame.flags, &frame.token) {
-                Ok(x) => Some((x.reply_flags, x.reply)),
-                Err(_) => return,
-            }
-        };
-        if let Some((flags, t)) = reply
-            && s.write_all(&sample_proto::encode(flags, &t)).await.is_err()
-        {
-            return;
-        }
+/// Lets the server task record the end of the last connection.
+async fn settle() {
+    for _ in 0..50 {
+        tokio::task::yield_now().await;
     }
+    tokio::time::sleep(Duration::from_millis(20)).await;
 }
 
 fn request(id: u64, app: SocketAddr) -> LogonRequest {
@@ -251,7 +228,7 @@ fn request(id: u64, app: SocketAddr) -> LogonRequest {
         client: Principal::user("alice", REALM),
         credential: Credential::Password(ALICE_PW.into()),
         service: Some(Principal::service("host", "localhost", REALM)),
-        server: Some(AppServer {
+        server: Some(Target {
             host: "127.0.0.1".into(),
             port: app.port(),
             aliases: vec!["localhost".into()],
@@ -281,7 +258,7 @@ fn driver(
 fn native_kerberos_then_the_application_server_over_real_sockets() {
     run(async {
         let kdc = start_kdc().await;
-        let app = start_app(AcceptMode::Negotiate).await;
+        let (app, seen) = start_app(AcceptMode::Negotiate).await;
         let d = driver(policy(&[kdc]), None);
         let r = d.logon(request(1, app)).await;
         assert!(r.is_success(), "{:?}", r.error);
@@ -289,6 +266,9 @@ fn native_kerberos_then_the_application_server_over_real_sockets() {
         assert_eq!(r.mechanism, Some(Mechanism::Kerberos));
         let s = d.stats();
         assert_eq!((s.kdc_sends, s.app_connections), (3, 1));
+        settle().await;
+        // The server saw a clean session: context, one message, goodbye.
+        assert_eq!(*seen.0.borrow(), ["alice@CORP.EXAMPLE kerberos messages=1"]);
         // Second logon: the service ticket is cached.
         let r = d.logon(request(2, app)).await;
         assert!(r.is_success(), "{:?}", r.error);
@@ -302,7 +282,7 @@ fn refused_dc_fails_over_and_udp_works_too() {
     run(async {
         let kdc = start_kdc().await;
         let dead = dead_addr().await;
-        let app = start_app(AcceptMode::Negotiate).await;
+        let (app, _) = start_app(AcceptMode::Negotiate).await;
         let d = driver(policy(&[dead, kdc]), None);
         let r = d.logon(request(1, app)).await;
         assert!(r.is_success(), "{:?}", r.error);
@@ -325,7 +305,7 @@ fn black_hole_dc_times_out_and_the_https_relay_carries_the_logon() {
     run(async {
         let kdc = start_kdc().await;
         let hole = black_hole().await;
-        let app = start_app(AcceptMode::Negotiate).await;
+        let (app, _) = start_app(AcceptMode::Negotiate).await;
         let (url, tls) = start_relay(kdc).await;
         for keep_alive in [true, false] {
             let mut p = policy(&[hole]);
@@ -355,7 +335,7 @@ fn racing_over_real_sockets_cancels_the_black_hole() {
     run(async {
         let kdc = start_kdc().await;
         let hole = black_hole().await;
-        let app = start_app(AcceptMode::Negotiate).await;
+        let (app, _) = start_app(AcceptMode::Negotiate).await;
         let (url, tls) = start_relay(kdc).await;
         let mut p = policy(&[hole]);
         p.native.timeout = Duration::from_secs(5);
@@ -378,7 +358,7 @@ fn racing_over_real_sockets_cancels_the_black_hole() {
 fn ntlm_policy_decides_when_no_kerberos_path_exists() {
     run(async {
         let dead = dead_addr().await;
-        let app = start_app(AcceptMode::Negotiate).await;
+        let (app, _) = start_app(AcceptMode::Negotiate).await;
         let mut p = policy(&[dead]);
         p.ntlm.mode = NtlmMode::Deny;
         let d = driver(p.clone(), None);
@@ -404,7 +384,7 @@ fn ntlm_policy_decides_when_no_kerberos_path_exists() {
 #[test]
 fn raw_ntlm_to_an_ntlm_only_device() {
     run(async {
-        let app = start_app(AcceptMode::NtlmOnly).await;
+        let (app, seen) = start_app(AcceptMode::NtlmOnly).await;
         let d = driver(policy(&[]), None);
         let mut req = request(1, app);
         if let Some(s) = req.server.as_mut() {
@@ -415,5 +395,7 @@ fn raw_ntlm_to_an_ntlm_only_device() {
         assert_eq!(r.path, PathKind::Ntlm);
         assert_eq!(d.stats().kdc_sends, 0);
         assert_eq!(r.count(ids::NTLM_USED), 1);
+        settle().await;
+        assert_eq!(*seen.0.borrow(), ["CORP.EXAMPLE\\alice ntlm messages=1"]);
     });
 }
