@@ -349,7 +349,7 @@ async fn tcp_exchange<N: Net>(
     let mut reader = TcpReplyReader::new(max);
     let mut buf = vec![0u8; 16 * 1024];
     loop {
-        let want = reader.wanted().min(buf.len());
+        let want = reader.read_window(buf.len());
         let Some(window) = buf.get_mut(..want) else {
             return Err(UpstreamError::Io("read window out of range".into()));
         };

@@ -53,6 +53,22 @@ impl TcpReplyReader {
         }
     }
 
+    /// How many bytes to ask the socket for next, with a buffer of `cap`.
+    /// Before the record mark is known the first read may take the mark and
+    /// the message together (one syscall for a typical reply): a KDC sends
+    /// exactly one reply per request, so bytes past its declared end are a
+    /// protocol error whether or not they arrive in the same read. Once the
+    /// mark is known, never more than the reply still needs, so an endless
+    /// stream is cut at the declared length.
+    pub fn read_window(&self, cap: usize) -> usize {
+        match self.total {
+            Some(_) => self.wanted().min(cap),
+            None => cap
+                .min(RECORD_MARK_LEN.saturating_add(self.limit))
+                .max(self.wanted().min(cap)),
+        }
+    }
+
     /// Whether a whole reply has been read.
     pub fn is_complete(&self) -> bool {
         self.total.is_some() && self.wanted() == 0
@@ -163,6 +179,23 @@ mod tests {
                 expected: 4
             }
         );
+    }
+
+    #[test]
+    fn first_read_may_take_mark_and_body_then_only_what_is_wanted() {
+        let mut r = TcpReplyReader::new(100);
+        assert_eq!(
+            r.read_window(16_384),
+            104,
+            "mark + the largest allowed reply"
+        );
+        assert_eq!(TcpReplyReader::new(1 << 20).read_window(16_384), 16_384);
+        // One read with mark and the whole body completes the reply.
+        assert!(r.feed(&[0, 0, 0, 2, 0x7e, 0]).unwrap());
+        let mut r = TcpReplyReader::new(100);
+        r.feed(&[0, 0, 0, 50, 1, 2]).unwrap();
+        assert_eq!(r.read_window(16_384), 48);
+        assert_eq!(r.read_window(10), 10);
     }
 
     #[test]

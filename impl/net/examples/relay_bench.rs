@@ -4,7 +4,7 @@
 //! MIT krb5kdc, plus the KDC directly over TCP as the baseline.
 //!
 //! ```sh
-//! cargo run --release -p kerbside-relay --example relay_bench -- --seconds 5 --clients 1,8
+//! cargo run --release -p kerbside-net --example relay_bench -- --seconds 5 --clients 1,8
 //! ```
 //!
 //! Every request is a distinct AS-REQ (fresh nonce) for a principal without
@@ -15,9 +15,9 @@
 //! load runs on separate client threads; the KDC and gunicorn are separate
 //! processes. All share the machine's cores, identically for both proxies.
 
-#[path = "../../net/tests/support/kdcproxy.rs"]
+#[path = "../tests/support/kdcproxy.rs"]
 mod kdcproxy;
-#[path = "../../net/tests/support/mit.rs"]
+#[path = "../tests/support/mit.rs"]
 mod mit;
 
 use std::net::SocketAddr;
@@ -59,6 +59,12 @@ struct Opts {
     workers: usize,
     gunicorn_workers: usize,
     gunicorn_threads: usize,
+    /// Only targets whose name starts with one of these (default: all).
+    only: Vec<String>,
+    /// Put an in-process fake KDC (canned AS-REP, one request per
+    /// connection like MIT's) behind both proxies instead of krb5kdc, so the
+    /// proxies, not the KDC, are the bottleneck.
+    fake_kdc: bool,
 }
 
 fn opts() -> Opts {
@@ -68,10 +74,16 @@ fn opts() -> Opts {
         workers: 2,
         gunicorn_workers: 2,
         gunicorn_threads: 8,
+        only: Vec::new(),
+        fake_kdc: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
     while let Some(a) = it.next() {
+        if a == "--fake-kdc" {
+            o.fake_kdc = true;
+            continue;
+        }
         let v = it.next().unwrap_or_else(|| panic!("{a} needs a value"));
         match a.as_str() {
             "--seconds" => o.seconds = v.parse().unwrap(),
@@ -79,6 +91,7 @@ fn opts() -> Opts {
             "--workers" => o.workers = v.parse().unwrap(),
             "--gunicorn-workers" => o.gunicorn_workers = v.parse().unwrap(),
             "--gunicorn-threads" => o.gunicorn_threads = v.parse().unwrap(),
+            "--only" => o.only = v.split(',').map(str::to_owned).collect(),
             _ => panic!("unknown option {a}"),
         }
     }
@@ -320,6 +333,46 @@ fn run(
     }
 }
 
+/// A KDC stand-in that answers every TCP request with the captured AS-REP
+/// and closes (as MIT's KDC does): costs next to nothing, so what is
+/// measured is the proxy.
+fn fake_kdc() -> u16 {
+    let path = format!(
+        "{}/../wire/tests/data/mit/kkdcp-as-rep.hex",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let body = hex::decode(std::fs::read_to_string(path).unwrap().trim()).unwrap();
+    let reply = KdcProxyMessage::decode(&body).unwrap().kerb_message;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        tokio::task::LocalSet::new().block_on(&rt, async move {
+            let l = tokio::net::TcpListener::from_std(listener).unwrap();
+            let reply = std::rc::Rc::new(reply);
+            loop {
+                let (mut s, _) = l.accept().await.unwrap();
+                let reply = reply.clone();
+                tokio::task::spawn_local(async move {
+                    let mut mark = [0u8; 4];
+                    if s.read_exact(&mut mark).await.is_err() {
+                        return;
+                    }
+                    let mut msg = vec![0u8; u32::from_be_bytes(mark) as usize];
+                    if s.read_exact(&mut msg).await.is_ok() {
+                        let _ = s.write_all(&reply).await;
+                    }
+                });
+            }
+        });
+    });
+    port
+}
+
 fn main() {
     let o = opts();
     if let Some(why) = mit::missing_peers().or_else(kdcproxy::missing) {
@@ -327,24 +380,33 @@ fn main() {
         std::process::exit(1);
     }
     let realm = mit::MitRealm::start("bench");
+    let kdc_port = if o.fake_kdc { fake_kdc() } else { realm.port };
     let pki = realm.dir.join("pki");
-    let ours = start_relay(realm.port, &pki, o.workers);
+    let ours = start_relay(kdc_port, &pki, o.workers);
     let files = https::ensure_self_signed(&pki, &[]).unwrap();
     let kp = kdcproxy::KdcProxy::start(
         &realm.dir.join("kdcproxy"),
         mit::free_port(),
-        realm.port,
+        kdc_port,
         Some((&files.cert, &files.key)),
         o.gunicorn_workers,
         o.gunicorn_threads,
     );
     let ca = https::client_config(&https::load_certs(&files.ca).unwrap(), None).unwrap();
     eprintln!(
-        "MIT krb5kdc :{}  kerbside relay :{ours} ({} workers)  kdcproxy :{} (gunicorn gthread {}x{})",
-        realm.port, o.workers, kp.port, o.gunicorn_workers, o.gunicorn_threads
+        "{} :{kdc_port}  kerbside relay :{ours} ({} workers)  kdcproxy :{} (gunicorn gthread {}x{})",
+        if o.fake_kdc {
+            "fake KDC"
+        } else {
+            "MIT krb5kdc"
+        },
+        o.workers,
+        kp.port,
+        o.gunicorn_workers,
+        o.gunicorn_threads
     );
     let reqs = Arc::new(requests(200_000, 7));
-    let direct = Target::Direct(([127, 0, 0, 1], realm.port).into());
+    let direct = Target::Direct(([127, 0, 0, 1], kdc_port).into());
     let mut rows = Vec::new();
     for &c in &o.clients {
         for (name, target) in [
@@ -352,6 +414,14 @@ fn main() {
             ("kerbside relay (HTTPS)", Target::Proxy(ours)),
             ("kdcproxy (HTTPS)", Target::Proxy(kp.port)),
         ] {
+            if !o.only.is_empty()
+                && !o
+                    .only
+                    .iter()
+                    .any(|p| name.to_lowercase().starts_with(&p.to_lowercase()))
+            {
+                continue;
+            }
             let row = run(name, target, c, o.seconds, &ca, &reqs);
             eprintln!(
                 "{:<24} c={:<2} {:>8.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  errors {}",
