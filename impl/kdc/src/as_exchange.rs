@@ -21,7 +21,7 @@ use std::time::SystemTime;
 
 use kerbside_crypto::Key;
 use kerbside_wire::krb::asn1::{
-    AsRep, AsReq, Asn1Object, EncAsRepPart, EncTicketPart, EncryptedData, LastReqEntry, PaData,
+    AsRep, AsReq, Asn1Object, EncKdcRepPart, EncTicketPart, EncryptedData, LastReqEntry, PaData,
     PrincipalName, TicketFlags, TransitedEncoding,
 };
 use kerbside_wire::krb::constants::{
@@ -30,13 +30,14 @@ use kerbside_wire::krb::constants::{
 use rand_core::RngCore;
 
 use crate::codes::{ErrorCode, USAGE_AS_REQ_CKSUM};
+use crate::encode::{encode_as_rep, encode_enc_kdc_rep_part};
 use crate::etype;
 use crate::kdc::Shared;
 use crate::lifetime::{self, Bounds, Requested};
 use crate::policy::{Exchange, IssueContext};
 use crate::preauth::{self, PreauthResult};
 use crate::reject::{Checked, Rejection};
-use crate::store::PrincipalEntry;
+use crate::store::{EntryRef, PrincipalEntry};
 use crate::ticket::{encryption_key, kt, seal, time_fields, unix_secs};
 
 /// Options that only make sense in a TGS request (RFC 4120 §2.5-2.9,
@@ -116,19 +117,19 @@ pub fn handle(
     let server = lookup_server(kdc, sname, now).map_err(with_client)?;
 
     let enabled = kdc.config.enctypes.as_slice();
-    let Some(reply_key) = etype::reply_key(&body.etypes, enabled, client) else {
+    let Some(reply_key) = etype::reply_key(&body.etypes, enabled, &client) else {
         return Err(with_client(Rejection::new(
             ErrorCode::KDC_ERR_ETYPE_NOSUPP,
             "no enctype in common with the client's keys",
         )));
     };
-    let Some(session_etype) = etype::session_etype(&body.etypes, enabled, server) else {
+    let Some(session_etype) = etype::session_etype(&body.etypes, enabled, &server) else {
         return Err(with_client(Rejection::new(
             ErrorCode::KDC_ERR_ETYPE_NOSUPP,
             "no session enctype the service supports",
         )));
     };
-    let Some(service_key) = etype::ticket_key(enabled, server) else {
+    let Some(service_key) = etype::ticket_key(enabled, &server) else {
         return Err(with_client(Rejection::new(
             ErrorCode::KDC_ERR_ETYPE_NOSUPP,
             "service has no key of an enabled enctype",
@@ -136,14 +137,14 @@ pub fn handle(
     };
 
     let padata = req.padata.as_deref().unwrap_or(&[]);
-    let pre = preauth::check(padata, client, reply_key.etype(), kdc.config.max_skew, now)
+    let pre = preauth::check(padata, &client, reply_key.etype(), kdc.config.max_skew, now)
         .map_err(with_client)?;
     let pre_authent = match pre {
         PreauthResult::Verified => true,
         PreauthResult::Absent if client.requires_preauth => {
             // RFC 4120 §3.1.1 / §5.2.7: tell the client what to send and how
             // to derive its key.
-            let e_data = preauth::method_data(client, reply_key.etype());
+            let e_data = preauth::method_data(&client, reply_key.etype());
             return Err(with_client(
                 Rejection::new(
                     ErrorCode::KDC_ERR_PREAUTH_REQUIRED,
@@ -158,8 +159,8 @@ pub fn handle(
     let ctx = IssueContext {
         exchange: Exchange::As,
         client: &client.principal,
-        client_entry: client,
-        server,
+        client_entry: client.entry,
+        server: server.entry,
         now,
     };
     let limits = kdc
@@ -186,7 +187,7 @@ pub fn handle(
     )
     .map_err(with_client)?;
     // Tickets never outlive the accounts they are for.
-    let times = cap_to_expiry(times, [client, server]);
+    let times = cap_to_expiry(times, [client.entry, server.entry]);
 
     let mut flags = tf::INITIAL;
     if pre_authent {
@@ -229,7 +230,7 @@ pub fn handle(
     };
     let ticket = seal(
         &enc_ticket,
-        service_key,
+        &service_key,
         server.kvno,
         realm,
         sname.clone(),
@@ -239,11 +240,11 @@ pub fn handle(
     let encrypted_pa_data = wants_enc_pa_rep.then(|| {
         let ck = kerbside_wire::krb::asn1::Checksum {
             cksumtype: reply_key.etype().checksum_type(),
-            checksum: reply_key.checksum(USAGE_AS_REQ_CKSUM, raw),
+            checksum: reply_key.usage(USAGE_AS_REQ_CKSUM).checksum(raw),
         };
         vec![PaData::new(padata_type::PA_REQ_ENC_PA_REP, ck.build())]
     });
-    let enc_part = EncAsRepPart {
+    let enc_part = EncKdcRepPart {
         key: encryption_key(&session_key),
         // RFC 4120 §5.4.2: lr-type 0 = no information; MIT sends the epoch.
         last_req: vec![LastReqEntry::new(0, kt(0))],
@@ -259,27 +260,36 @@ pub fn handle(
         caddr: body.addresses.clone(),
         encrypted_pa_data,
     };
-    let cipher = reply_key.encrypt(key_usage::AS_REP_ENC_PART, &enc_part.build(), rng);
+    // RFC 4120 §5.4.2: EncASRepPart, [APPLICATION 25].
+    let plain = encode_enc_kdc_rep_part(&enc_part, 25);
+    let cipher = reply_key
+        .usage(key_usage::AS_REP_ENC_PART)
+        .encrypt(&plain, rng);
     let rep = AsRep {
         pvno: PVNO,
         msg_type: msg_type::AS_REP,
         // MIT includes PA-ETYPE-INFO2 in every AS-REP: a client that sent no
         // pre-authentication learns the salt it needs to decrypt the reply.
-        padata: Some(vec![preauth::etype_info2_padata(client, reply_key.etype())]),
+        padata: Some(vec![preauth::etype_info2_padata(
+            &client,
+            reply_key.etype(),
+        )]),
         crealm: realm.to_owned(),
         cname: cname.clone(),
         ticket,
         enc_part: EncryptedData::new(reply_key.etype().id(), None, cipher),
     };
-    Ok(AsResult { reply: rep.build() })
+    Ok(AsResult {
+        reply: encode_as_rep(&rep),
+    })
 }
 
 fn lookup_client<'a>(
     kdc: &'a Shared,
     cname: &PrincipalName,
     now: SystemTime,
-) -> Checked<&'a PrincipalEntry> {
-    let Some(client) = kdc.store.get(&cname.name_string) else {
+) -> Checked<EntryRef<'a>> {
+    let Some(client) = kdc.store.lookup(&cname.name_string) else {
         return Err(Rejection::new(
             ErrorCode::KDC_ERR_C_PRINCIPAL_UNKNOWN,
             "client not found",
@@ -305,8 +315,8 @@ pub fn lookup_server<'a>(
     kdc: &'a Shared,
     sname: &PrincipalName,
     now: SystemTime,
-) -> Checked<&'a PrincipalEntry> {
-    let Some(server) = kdc.store.get(&sname.name_string) else {
+) -> Checked<EntryRef<'a>> {
+    let Some(server) = kdc.store.lookup(&sname.name_string) else {
         return Err(Rejection::new(
             ErrorCode::KDC_ERR_S_PRINCIPAL_UNKNOWN,
             "server not found",

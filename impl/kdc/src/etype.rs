@@ -5,22 +5,23 @@
 //! question has a key for. Unknown numbers in the client's list (DES, RC4,
 //! camellia...) are skipped, not errors: MIT's kinit lists 8 enctypes.
 
-use kerbside_crypto::{EncType, Key};
+use kerbside_crypto::EncType;
 
-use crate::store::PrincipalEntry;
+use crate::store::{EntryRef, LongTermKey, PrincipalEntry};
 
 /// The client's key to encrypt the reply with: the first enctype in the
 /// client's list that the KDC enables and the client has a key for.
 pub fn reply_key<'a>(
     client_etypes: &[i32],
     enabled: &[EncType],
-    client: &'a PrincipalEntry,
-) -> Option<&'a Key> {
-    client_etypes
-        .iter()
-        .filter_map(|id| EncType::from_id(*id))
-        .filter(|e| enabled.contains(e))
-        .find_map(|e| client.key(e))
+    client: &EntryRef<'a>,
+) -> Option<LongTermKey<'a>> {
+    client.first_key(
+        client_etypes
+            .iter()
+            .filter_map(|id| EncType::from_id(*id))
+            .filter(|e| enabled.contains(e)),
+    )
 }
 
 /// The session key's enctype: the first in the client's list that the KDC
@@ -40,15 +41,22 @@ pub fn session_etype(
 /// The service key that encrypts the ticket: the service's key of the
 /// KDC's most preferred enabled enctype (the client never sees it, so the
 /// KDC chooses).
-pub fn ticket_key<'a>(enabled: &[EncType], server: &'a PrincipalEntry) -> Option<&'a Key> {
-    enabled.iter().find_map(|e| server.key(*e))
+pub fn ticket_key<'a>(enabled: &[EncType], server: &EntryRef<'a>) -> Option<LongTermKey<'a>> {
+    server.first_key(enabled.iter().copied())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::name::Principal;
-    use crate::store::PrincipalKind;
+    use crate::store::{PrincipalKind, PrincipalStore};
+    use kerbside_crypto::Key;
+
+    fn store(etypes: &[EncType]) -> PrincipalStore {
+        let mut s = PrincipalStore::new("R");
+        s.upsert(entry(etypes));
+        s
+    }
 
     fn entry(etypes: &[EncType]) -> PrincipalEntry {
         PrincipalEntry {
@@ -75,7 +83,8 @@ mod tests {
 
     #[test]
     fn client_order_wins_within_what_is_available() {
-        let e = entry(&ALL);
+        let s = store(&ALL);
+        let e = s.lookup(&["x".to_owned()]).unwrap();
         // MIT kinit's list: 18 17 20 19 16 23 25 26
         assert_eq!(
             reply_key(&[18, 17, 20, 19, 16, 23, 25, 26], &ALL, &e)
@@ -95,7 +104,8 @@ mod tests {
 
     #[test]
     fn nothing_in_common_is_none() {
-        let e = entry(&[EncType::Aes128CtsHmacSha196]);
+        let s = store(&[EncType::Aes128CtsHmacSha196]);
+        let e = s.lookup(&["x".to_owned()]).unwrap();
         assert!(reply_key(&[18, 23, 3], &ALL, &e).is_none());
         assert!(session_etype(&[], &ALL, &e).is_none());
         assert!(reply_key(&[17], &[EncType::Aes256CtsHmacSha196], &e).is_none());
@@ -103,10 +113,11 @@ mod tests {
 
     #[test]
     fn ticket_key_follows_kdc_preference() {
-        let e = entry(&[
+        let s = store(&[
             EncType::Aes128CtsHmacSha256128,
             EncType::Aes128CtsHmacSha196,
         ]);
+        let e = s.lookup(&["x".to_owned()]).unwrap();
         assert_eq!(ticket_key(&ALL, &e).unwrap().etype().id(), 17);
     }
 }

@@ -264,12 +264,11 @@ impl Kdc {
                     .sname
                     .as_ref()
                     .map(|s| named(&s.name_string, &body.realm));
-                let r = tgs_exchange::handle(&self.shared, &self.replay, &req, now, rng).map(
-                    |(bytes, client)| {
+                let r = tgs_exchange::handle(&self.shared, &self.replay, &req, request, now, rng)
+                    .map(|(bytes, client)| {
                         summary.client = Some(client);
                         bytes
-                    },
-                );
+                    });
                 (r, body.sname.clone())
             }
             other => {

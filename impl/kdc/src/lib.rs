@@ -25,6 +25,7 @@
 pub mod as_exchange;
 pub mod codes;
 pub mod config;
+pub mod encode;
 pub mod error;
 pub mod etype;
 pub mod kdc;

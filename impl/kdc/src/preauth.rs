@@ -17,7 +17,7 @@ use kerbside_wire::time::from_kerberos_time_usec;
 
 use crate::codes::ErrorCode;
 use crate::reject::{Checked, Rejection};
-use crate::store::PrincipalEntry;
+use crate::store::{EntryRef, PrincipalEntry};
 
 /// Outcome of looking at the request's pre-authentication.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,7 +33,7 @@ pub enum PreauthResult {
 /// the client can recompute its key).
 pub fn check(
     padata: &[PaData],
-    client: &PrincipalEntry,
+    client: &EntryRef<'_>,
     hint_etype: EncType,
     max_skew: Duration,
     now: SystemTime,
@@ -54,7 +54,8 @@ pub fn check(
         .and_then(|e| client.key(e))
         .ok_or_else(|| failed("PA-ENC-TIMESTAMP enctype has no client key"))?;
     let plain = key
-        .decrypt(key_usage::AS_REQ_PA_ENC_TIMESTAMP, &ed.cipher)
+        .usage(key_usage::AS_REQ_PA_ENC_TIMESTAMP)
+        .decrypt(&ed.cipher)
         .map_err(|_| failed("PA-ENC-TIMESTAMP does not decrypt with the client key"))?;
     let ts: PaEncTsEnc = decode_der(&plain).map_err(|_| failed("malformed PA-ENC-TS-ENC"))?;
     let client_time = from_kerberos_time_usec(&ts.patimestamp, ts.pausec.unwrap_or(0));

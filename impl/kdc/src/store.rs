@@ -9,9 +9,10 @@
 //! PBKDF2 rounds per key; doing it at load keeps it off the request path.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 use std::time::SystemTime;
 
-use kerbside_crypto::{EncType, Key};
+use kerbside_crypto::{EncType, Key, UsageKey};
 
 use crate::name::Principal;
 
@@ -103,11 +104,110 @@ impl PrincipalEntry {
     }
 }
 
+/// The key usages a KDC applies to long-term keys on every request: the
+/// PA-ENC-TIMESTAMP (1), tickets (2), the AS-REP enc-part (3) and the RFC
+/// 6806 request checksum (56). Their Ke/Ki/Kc are derived once per key and
+/// kept (RFC 3961 §3 derivation costs several AES operations per message).
+pub const CACHED_USAGES: [u32; 4] = [1, 2, 3, 56];
+
+/// Per-usage derived keys of one principal's long-term keys, filled on
+/// first use (a realm can hold many principals that never log on).
+#[derive(Debug, Default)]
+struct DerivedKeys {
+    /// `slots[key index][CACHED_USAGES index]`.
+    slots: Box<[[OnceLock<UsageKey>; 4]]>,
+}
+
+impl DerivedKeys {
+    fn for_entry(e: &PrincipalEntry) -> Self {
+        Self {
+            slots: e.keys.iter().map(|_| Default::default()).collect(),
+        }
+    }
+}
+
+impl Clone for DerivedKeys {
+    /// A clone starts empty: the cache is an optimisation, not state.
+    fn clone(&self) -> Self {
+        Self {
+            slots: self.slots.iter().map(|_| Default::default()).collect(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Stored {
+    entry: PrincipalEntry,
+    derived: DerivedKeys,
+}
+
+/// A principal as the exchanges see it: the entry plus its derived keys.
+#[derive(Clone, Copy, Debug)]
+pub struct EntryRef<'a> {
+    /// The entry.
+    pub entry: &'a PrincipalEntry,
+    derived: &'a DerivedKeys,
+}
+
+/// A long-term key and the derived keys of its hot usages.
+#[derive(Clone, Copy, Debug)]
+pub struct LongTermKey<'a> {
+    /// The key.
+    pub key: &'a Key,
+    slots: Option<&'a [OnceLock<UsageKey>; 4]>,
+}
+
+impl<'a> EntryRef<'a> {
+    /// The key of enctype `etype`, if the principal has one.
+    pub fn key(&self, etype: EncType) -> Option<LongTermKey<'a>> {
+        let i = self.entry.keys.iter().position(|k| k.etype() == etype)?;
+        Some(self.key_at(i))
+    }
+
+    /// The key at `i` in the entry's list (which must exist).
+    fn key_at(&self, i: usize) -> LongTermKey<'a> {
+        LongTermKey {
+            key: &self.entry.keys[i],
+            slots: self.derived.slots.get(i),
+        }
+    }
+
+    /// The key of the first enctype in `order` the principal has.
+    pub fn first_key(&self, order: impl IntoIterator<Item = EncType>) -> Option<LongTermKey<'a>> {
+        order.into_iter().find_map(|e| self.key(e))
+    }
+}
+
+impl std::ops::Deref for EntryRef<'_> {
+    type Target = PrincipalEntry;
+    fn deref(&self) -> &PrincipalEntry {
+        self.entry
+    }
+}
+
+impl LongTermKey<'_> {
+    /// The key's enctype.
+    pub fn etype(&self) -> EncType {
+        self.key.etype()
+    }
+
+    /// The key with `usage`'s Ke/Ki/Kc derived, cached for the
+    /// [`CACHED_USAGES`], derived on the spot otherwise.
+    pub fn usage(&self, usage: u32) -> std::borrow::Cow<'_, UsageKey> {
+        match (CACHED_USAGES.iter().position(|u| *u == usage), self.slots) {
+            (Some(i), Some(slots)) => {
+                std::borrow::Cow::Borrowed(slots[i].get_or_init(|| self.key.for_usage(usage)))
+            }
+            _ => std::borrow::Cow::Owned(self.key.for_usage(usage)),
+        }
+    }
+}
+
 /// Every principal of one realm, looked up by name components.
 #[derive(Clone, Debug)]
 pub struct PrincipalStore {
     realm: String,
-    entries: BTreeMap<Vec<String>, PrincipalEntry>,
+    entries: BTreeMap<Vec<String>, Stored>,
 }
 
 /// A principal added twice.
@@ -135,29 +235,43 @@ impl PrincipalStore {
         if self.entries.contains_key(&key) {
             return Err(DuplicatePrincipal(entry.principal.with_realm(&self.realm)));
         }
-        self.entries.insert(key, entry);
+        self.upsert(entry);
         Ok(())
     }
 
     /// Adds or replaces a principal.
     pub fn upsert(&mut self, entry: PrincipalEntry) {
-        self.entries
-            .insert(entry.principal.components().to_vec(), entry);
+        let derived = DerivedKeys::for_entry(&entry);
+        self.entries.insert(
+            entry.principal.components().to_vec(),
+            Stored { entry, derived },
+        );
     }
 
     /// Looks a principal up by its name components (name-type ignored).
     pub fn get(&self, components: &[String]) -> Option<&PrincipalEntry> {
-        self.entries.get(components)
+        self.entries.get(components).map(|s| &s.entry)
     }
 
-    /// Mutable access, for loaders that merge sources.
+    /// Looks a principal up with its derived-key cache (the exchanges' view).
+    pub fn lookup(&self, components: &[String]) -> Option<EntryRef<'_>> {
+        self.entries.get(components).map(|s| EntryRef {
+            entry: &s.entry,
+            derived: &s.derived,
+        })
+    }
+
+    /// Mutable access, for loaders that merge sources and tests. The
+    /// entry's derived-key cache is dropped, since its keys may change.
     pub fn get_mut(&mut self, components: &[String]) -> Option<&mut PrincipalEntry> {
-        self.entries.get_mut(components)
+        let stored = self.entries.get_mut(components)?;
+        stored.derived = DerivedKeys::default();
+        Some(&mut stored.entry)
     }
 
     /// All principals, in name order.
     pub fn iter(&self) -> impl Iterator<Item = &PrincipalEntry> {
-        self.entries.values()
+        self.entries.values().map(|s| &s.entry)
     }
 
     /// Number of principals.

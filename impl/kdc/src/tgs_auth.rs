@@ -33,7 +33,7 @@ use crate::name::is_tgs_name;
 use crate::preauth::within;
 use crate::reject::{Checked, Rejection};
 use crate::replay::{ReplayCache, ReplayKey, ReplayVerdict};
-use crate::store::PrincipalEntry;
+use crate::store::EntryRef;
 use crate::ticket::unix_secs;
 
 /// A verified PA-TGS-REQ.
@@ -42,7 +42,7 @@ pub struct Verified<'a> {
     /// The decrypted ticket.
     pub ticket: EncTicketPart,
     /// The principal the ticket was for (krbtgt, or a service being renewed).
-    pub ticket_server: &'a PrincipalEntry,
+    pub ticket_server: EntryRef<'a>,
     /// The decrypted authenticator.
     pub authenticator: Authenticator,
     /// The ticket's session key.
@@ -89,7 +89,7 @@ pub fn verify<'a>(
             "ticket is not a TGT of this realm",
         ));
     }
-    let Some(ticket_server) = kdc.store.get(&t.sname.name_string) else {
+    let Some(ticket_server) = kdc.store.lookup(&t.sname.name_string) else {
         return Err(Rejection::new(
             ErrorCode::KRB_AP_ERR_NOT_US,
             "ticket server unknown",
@@ -115,7 +115,8 @@ pub fn verify<'a>(
         )
     };
     let plain = ticket_key
-        .decrypt(key_usage::KDC_REP_TICKET, &t.enc_part.cipher)
+        .usage(key_usage::KDC_REP_TICKET)
+        .decrypt(&t.enc_part.cipher)
         .map_err(|_| bad_ticket())?;
     let ticket: EncTicketPart = decode_der(&plain).map_err(|_| bad_ticket())?;
     if ticket.crealm != realm {

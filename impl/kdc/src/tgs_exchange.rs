@@ -17,9 +17,11 @@
 use std::time::SystemTime;
 
 use kerbside_crypto::Key;
+use kerbside_wire::Format;
+use kerbside_wire::der::Reader;
 use kerbside_wire::krb::asn1::{
-    Asn1Object, AuthorizationData, EncTgsRepPart, EncTicketPart, EncryptedData, LastReqEntry,
-    TgsRep, TgsReq, TicketFlags,
+    Asn1Object, AuthorizationData, EncTicketPart, EncryptedData, LastReqEntry, TgsRep, TgsReq,
+    TicketFlags,
 };
 use kerbside_wire::krb::constants::{
     PVNO, kdc_options as opt, key_usage, msg_type, padata_type, ticket_flags as tf,
@@ -29,6 +31,7 @@ use rand_core::RngCore;
 
 use crate::as_exchange::{cap_to_expiry, lookup_server};
 use crate::codes::ErrorCode;
+use crate::encode::{encode_enc_kdc_rep_part, encode_tgs_rep};
 use crate::etype;
 use crate::kdc::Shared;
 use crate::lifetime::{self, Bounds, Requested};
@@ -51,6 +54,7 @@ pub fn handle(
     kdc: &Shared,
     replay: &ReplayCache,
     req: &TgsReq,
+    raw: &[u8],
     now: SystemTime,
     rng: &mut dyn RngCore,
 ) -> Checked<(Vec<u8>, String)> {
@@ -87,9 +91,13 @@ pub fn handle(
     })?;
     let options = body.kdc_options.flags;
     let renew = options & opt::RENEW != 0;
-    // The wire decoder only accepts canonical DER, so re-encoding the body
-    // gives exactly the bytes the client checksummed.
-    let body_der = body.build();
+    // The checksum covers the KDC-REQ-BODY as sent: take those bytes from the
+    // request rather than re-encoding (the decoder only accepts canonical
+    // DER, so re-encoding would give the same bytes, at a cost).
+    let body_der = match raw_req_body(raw) {
+        Some(b) => std::borrow::Cow::Borrowed(b),
+        None => std::borrow::Cow::Owned(body.build()),
+    };
     let v = tgs_auth::verify(kdc, replay, &ap, &body_der, renew, now)?;
     let tgt = &v.ticket;
     let with_client = |r: Rejection| r.with_client(realm, &tgt.cname);
@@ -152,13 +160,13 @@ pub fn handle(
     }
 
     let enabled = kdc.config.enctypes.as_slice();
-    let Some(session_etype) = etype::session_etype(&body.etypes, enabled, server) else {
+    let Some(session_etype) = etype::session_etype(&body.etypes, enabled, &server) else {
         return Err(with_client(Rejection::new(
             ErrorCode::KDC_ERR_ETYPE_NOSUPP,
             "no session enctype the service supports",
         )));
     };
-    let Some(service_key) = etype::ticket_key(enabled, server) else {
+    let Some(service_key) = etype::ticket_key(enabled, &server) else {
         return Err(with_client(Rejection::new(
             ErrorCode::KDC_ERR_ETYPE_NOSUPP,
             "service has no key of an enabled enctype",
@@ -174,7 +182,7 @@ pub fn handle(
         exchange,
         client: &client.principal,
         client_entry: client,
-        server,
+        server: server.entry,
         now,
     };
     let limits = kdc
@@ -228,7 +236,7 @@ pub fn handle(
         }
         (t, f)
     };
-    let times = cap_to_expiry(times, [client, server]);
+    let times = cap_to_expiry(times, [client, server.entry]);
     if times.renew_till.is_none() {
         flags &= !tf::RENEWABLE;
     }
@@ -266,13 +274,13 @@ pub fn handle(
     };
     let ticket = seal(
         &enc_ticket,
-        service_key,
+        &service_key,
         server.kvno,
         realm,
         sname.clone(),
         rng,
     );
-    let enc_part = EncTgsRepPart::from(kerbside_wire::krb::asn1::EncKdcRepPart {
+    let enc_part = kerbside_wire::krb::asn1::EncKdcRepPart {
         key: encryption_key(&session_key),
         last_req: vec![LastReqEntry::new(0, kt(0))],
         nonce: body.nonce,
@@ -286,14 +294,15 @@ pub fn handle(
         sname: sname.clone(),
         caddr,
         encrypted_pa_data: None,
-    });
+    };
     // §3.3.3: the reply is encrypted in the subkey when the authenticator
     // carried one (usage 9), else in the TGT session key (usage 8).
     let (reply_key, usage) = match &v.subkey {
         Some(k) => (k, key_usage::TGS_REP_ENC_PART_SUBKEY),
         None => (&v.session_key, key_usage::TGS_REP_ENC_PART_SESSKEY),
     };
-    let cipher = reply_key.encrypt(usage, &enc_part.build(), rng);
+    // RFC 4120 §5.4.2: EncTGSRepPart, [APPLICATION 26].
+    let cipher = reply_key.encrypt(usage, &encode_enc_kdc_rep_part(&enc_part, 26), rng);
     let rep = TgsRep {
         pvno: PVNO,
         msg_type: msg_type::TGS_REP,
@@ -303,7 +312,7 @@ pub fn handle(
         ticket,
         enc_part: EncryptedData::new(reply_key.etype().id(), None, cipher),
     };
-    Ok((rep.build(), client_text))
+    Ok((encode_tgs_rep(&rep), client_text))
 }
 
 /// The TGT's authorization data plus any the client put in
@@ -336,4 +345,20 @@ fn merge_authorization_data(
     let mut all = from_tgt.unwrap_or_default();
     all.extend(extra);
     Ok(Some(all))
+}
+
+/// The KDC-REQ-BODY of a TGS-REQ exactly as received (RFC 4120 §5.4.1:
+/// `[APPLICATION 12] SEQUENCE { pvno [1], msg-type [2], padata [3]
+/// OPTIONAL, req-body [4] }`). The request has already been decoded, so
+/// this walk only locates the element.
+fn raw_req_body(raw: &[u8]) -> Option<&[u8]> {
+    let mut r = Reader::new(raw, Format::Kerberos, "TGS-REQ");
+    let seq = r.read().ok()?.explicit_inner("KDC-REQ").ok()?;
+    let mut fields = seq.reader("KDC-REQ");
+    while let Ok(t) = fields.read() {
+        if t.tag == 0xa4 {
+            return t.explicit_inner("req-body").ok().map(|b| b.raw);
+        }
+    }
+    None
 }

@@ -4,13 +4,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kerbside_crypto::Key;
 use kerbside_wire::krb::asn1::{
-    Asn1Object, EncTicketPart, EncryptedData, EncryptionKey, KerberosTime, PrincipalName, Ticket,
+    EncTicketPart, EncryptedData, EncryptionKey, KerberosTime, PrincipalName, Ticket,
 };
 use kerbside_wire::krb::constants::key_usage;
 use kerbside_wire::time::to_kerberos_time;
 use rand_core::RngCore;
 
 use crate::lifetime::Times;
+use crate::store::LongTermKey;
 
 /// A KerberosTime from Unix seconds.
 pub fn kt(secs: i64) -> KerberosTime {
@@ -57,13 +58,16 @@ pub fn time_fields(
 /// `realm`/`sname`.
 pub fn seal(
     part: &EncTicketPart,
-    service_key: &Key,
+    service_key: &LongTermKey<'_>,
     kvno: u32,
     realm: &str,
     sname: PrincipalName,
     rng: &mut dyn RngCore,
 ) -> Ticket {
-    let cipher = service_key.encrypt(key_usage::KDC_REP_TICKET, &part.build(), rng);
+    let plain = crate::encode::encode_enc_ticket_part(part);
+    let cipher = service_key
+        .usage(key_usage::KDC_REP_TICKET)
+        .encrypt(&plain, rng);
     Ticket::new(
         realm.to_owned(),
         sname,
