@@ -12,7 +12,7 @@
 //! | **8001** | `ntlm-audit` | Windows "NTLM client blocked audit": outgoing NTLM that policy `audit` lets through and records (`Audit all`) |
 //! | **4001** | `ntlm-blocked` | Windows "NTLM client blocked": outgoing NTLM refused by policy `deny` (`Deny all`); no NTLM byte was sent |
 //! | 7001 | `attempt` | one KDC exchange (or the application authentication) on one endpoint: path, endpoint, outcome, Kerberos error code or transport error, duration |
-//! | 7002 | `skipped` | an endpoint skipped because it is in the negative cache |
+//! | 7002 | `skipped` | an endpoint skipped because it is in the negative cache (or, with `deferred`, moved behind every fresh one) |
 //! | 7003 | `not-available` | a stage the policy enables that cannot be used (no handler, no target server) |
 //! | 7004 | `ticket-cache` | a ticket taken from the cache (or a renewal of one) instead of a new exchange |
 //! | 7005 | `ntlm-used` | NTLM sent under `allow` or as a `deny` exception, where Windows logs nothing: every NTLM use leaves a record |
@@ -88,6 +88,9 @@ pub enum AuditDetail {
         /// How much longer the endpoint stays cached.
         #[serde(rename = "remaining_us", with = "micros")]
         remaining: Duration,
+        /// Deferred rather than dropped: it is still tried after every
+        /// fresh endpoint (`when_all_cached = "probe"`).
+        deferred: bool,
     },
     /// 7003.
     NotAvailable {

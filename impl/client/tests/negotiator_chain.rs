@@ -105,7 +105,9 @@ fn dead_first_dc_costs_one_timeout_then_the_negative_cache_skips_it() {
             path,
             endpoint,
             remaining,
+            deferred,
         } => {
+            assert!(*deferred, "default policy probes cached endpoints last");
             assert_eq!(*path, PathKind::NativeTcp);
             assert_eq!(endpoint, "dc1:88");
             // Failed at 4 s, cached until 64 s; this logon starts at 14.03 s.

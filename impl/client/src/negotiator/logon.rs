@@ -218,8 +218,12 @@ impl Flow {
             at: ctx.now.mono.saturating_add(ctx.policy.logon_timeout),
         });
 
-        let server = self.req.server.as_ref().map(|s| s.host.clone());
-        let plan = route::plan(ctx.policy, server.as_deref(), self.caps);
+        let server = self.req.server.as_ref().map(|s| (s.host.clone(), s.port));
+        let plan = route::plan(
+            ctx.policy,
+            server.as_ref().map(|(h, p)| (h.as_str(), *p)),
+            self.caps,
+        );
         for u in &plan.unavailable {
             ctx.log.push(
                 ids::NOT_AVAILABLE,

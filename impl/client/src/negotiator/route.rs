@@ -89,8 +89,10 @@ pub enum Route {
     },
     /// IAKERB through the application server (issue 8's handler).
     Iakerb {
-        /// The target server.
+        /// The target server's host.
         server: String,
+        /// Its application port.
+        port: u16,
     },
     /// A LocalKDC (issue 8's handler).
     Localkdc,
@@ -131,7 +133,7 @@ impl Route {
             Route::Native { host, port, .. } if host.contains(':') => format!("[{host}]:{port}"),
             Route::Native { host, port, .. } => format!("{host}:{port}"),
             Route::Kkdcp { url } => url.clone(),
-            Route::Iakerb { server } => server.clone(),
+            Route::Iakerb { server, port } => format!("{server}:{port}"),
             Route::Localkdc => "localkdc".to_owned(),
         }
     }
@@ -180,9 +182,9 @@ pub struct Plan {
     pub unavailable: Vec<Unavailable>,
 }
 
-/// Orders the policy's endpoints for a logon to `server` (the application
-/// server, when there is one: IAKERB goes through it).
-pub fn plan(policy: &Policy, server: Option<&str>, caps: Capabilities) -> Plan {
+/// Orders the policy's endpoints for a logon to `server` (host and port of
+/// the application server, when there is one: IAKERB goes through it).
+pub fn plan(policy: &Policy, server: Option<(&str, u16)>, caps: Capabilities) -> Plan {
     let mut out = Plan::default();
     for stage in &policy.order {
         match stage {
@@ -218,12 +220,13 @@ pub fn plan(policy: &Policy, server: Option<&str>, caps: Capabilities) -> Plan {
                 }
             }
             Stage::Iakerb if policy.iakerb.enabled => match (server, caps.iakerb) {
-                (Some(s), true) => out.routes.push(Route::Iakerb {
-                    server: s.to_owned(),
+                (Some((host, port)), true) => out.routes.push(Route::Iakerb {
+                    server: host.to_owned(),
+                    port,
                 }),
                 (s, has) => out.unavailable.push(Unavailable {
                     path: PathKind::Iakerb,
-                    endpoint: s.unwrap_or("").to_owned(),
+                    endpoint: s.map(|(h, p)| format!("{h}:{p}")).unwrap_or_default(),
                     reason: if !has {
                         "no IAKERB handler in this driver".to_owned()
                     } else {
@@ -265,7 +268,7 @@ mod tests {
 
     #[test]
     fn default_order_is_tcp_dcs_then_relays() {
-        let p = plan(&policy(), Some("app"), Capabilities::default());
+        let p = plan(&policy(), Some(("app", 445)), Capabilities::default());
         assert_eq!(
             endpoints(&p),
             [
@@ -315,7 +318,7 @@ mod tests {
         let mut pol = policy();
         pol.iakerb.enabled = true;
         pol.localkdc.enabled = true;
-        let p = plan(&pol, Some("app.corp"), Capabilities::default());
+        let p = plan(&pol, Some(("app.corp", 445)), Capabilities::default());
         assert_eq!(p.routes.len(), 4);
         assert_eq!(p.unavailable.len(), 2);
         assert_eq!(p.unavailable[0].path, PathKind::Iakerb);
@@ -326,8 +329,8 @@ mod tests {
             iakerb: true,
             localkdc: true,
         };
-        let p = plan(&pol, Some("app.corp"), caps);
-        assert_eq!(endpoints(&p)[4..], ["iakerb app.corp", "localkdc localkdc"]);
+        let p = plan(&pol, Some(("app.corp", 445)), caps);
+        assert_eq!(endpoints(&p)[4..], ["iakerb app.corp:445", "localkdc localkdc"]);
         let p = plan(&pol, None, caps);
         assert!(p.unavailable[0].reason.contains("no target server"));
     }

@@ -130,6 +130,7 @@ impl Router {
                 .remaining(&route.cache_key(), ctx.now.mono)
             {
                 Some(remaining) => {
+                    let defer = ctx.policy.negative_cache.when_all_cached == WhenAllCached::Probe;
                     ctx.log.push(
                         ids::SKIPPED,
                         ctx.now.mono,
@@ -137,9 +138,10 @@ impl Router {
                             path: route.path(),
                             endpoint: route.endpoint(),
                             remaining,
+                            deferred: defer,
                         },
                     );
-                    if ctx.policy.negative_cache.when_all_cached == WhenAllCached::Probe {
+                    if defer {
                         deferred.push_back(i);
                     }
                 }
