@@ -136,25 +136,28 @@ fn start_relay(kdc_port: u16, pki: &std::path::Path, workers: usize) -> u16 {
     for _ in 0..workers {
         let l = listener.try_clone().unwrap();
         let (relay, tls) = (relay.clone(), tls.clone());
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            tokio::task::LocalSet::new().block_on(&rt, async move {
-                let l = tokio::net::TcpListener::from_std(l).unwrap();
-                RelayServer::new(
-                    TokioNet,
-                    SystemClock,
-                    relay,
-                    Some(tls),
-                    Arc::new(SerializeOnly),
-                    ServerLimits::default(),
-                )
-                .serve(l)
-                .await;
-            });
-        });
+        std::thread::Builder::new()
+            .name("relay-worker".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                tokio::task::LocalSet::new().block_on(&rt, async move {
+                    let l = tokio::net::TcpListener::from_std(l).unwrap();
+                    RelayServer::new(
+                        TokioNet,
+                        SystemClock,
+                        relay,
+                        Some(tls),
+                        Arc::new(SerializeOnly),
+                        ServerLimits::default(),
+                    )
+                    .serve(l)
+                    .await;
+                });
+            })
+            .unwrap();
     }
     port
 }
@@ -286,21 +289,25 @@ fn run(
     for t in 0..threads {
         let mine: Vec<usize> = (0..clients).filter(|c| c % threads == t).collect();
         let shared = shared.clone();
-        handles.push(std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            tokio::task::LocalSet::new().block_on(&rt, async move {
-                let tasks: Vec<_> = mine
-                    .into_iter()
-                    .map(|c| tokio::task::spawn_local(client(target, c, shared.clone())))
-                    .collect();
-                for t in tasks {
-                    t.await.unwrap();
-                }
-            });
-        }));
+        handles.push(
+            std::thread::Builder::new()
+                .name("load-client".into())
+                .spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    tokio::task::LocalSet::new().block_on(&rt, async move {
+                        let tasks: Vec<_> = mine
+                            .into_iter()
+                            .map(|c| tokio::task::spawn_local(client(target, c, shared.clone())))
+                            .collect();
+                        for t in tasks {
+                            t.await.unwrap();
+                        }
+                    });
+                }),
+        );
     }
     std::thread::sleep(Duration::from_secs(1)); // warm-up: connections, TLS, caches
     shared.measuring.store(true, Ordering::Relaxed);
@@ -311,7 +318,7 @@ fn run(
     let elapsed = t0.elapsed().as_secs_f64();
     shared.stop.store(true, Ordering::Relaxed);
     for h in handles {
-        h.join().unwrap();
+        h.unwrap().join().unwrap();
     }
     let mut t = std::mem::take(&mut *shared.tally.lock().unwrap());
     t.latencies_us.sort_unstable();
@@ -346,30 +353,33 @@ fn fake_kdc() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        tokio::task::LocalSet::new().block_on(&rt, async move {
-            let l = tokio::net::TcpListener::from_std(listener).unwrap();
-            let reply = std::rc::Rc::new(reply);
-            loop {
-                let (mut s, _) = l.accept().await.unwrap();
-                let reply = reply.clone();
-                tokio::task::spawn_local(async move {
-                    let mut mark = [0u8; 4];
-                    if s.read_exact(&mut mark).await.is_err() {
-                        return;
-                    }
-                    let mut msg = vec![0u8; u32::from_be_bytes(mark) as usize];
-                    if s.read_exact(&mut msg).await.is_ok() {
-                        let _ = s.write_all(&reply).await;
-                    }
-                });
-            }
-        });
-    });
+    std::thread::Builder::new()
+        .name("fake-kdc".into())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            tokio::task::LocalSet::new().block_on(&rt, async move {
+                let l = tokio::net::TcpListener::from_std(listener).unwrap();
+                let reply = std::rc::Rc::new(reply);
+                loop {
+                    let (mut s, _) = l.accept().await.unwrap();
+                    let reply = reply.clone();
+                    tokio::task::spawn_local(async move {
+                        let mut mark = [0u8; 4];
+                        if s.read_exact(&mut mark).await.is_err() {
+                            return;
+                        }
+                        let mut msg = vec![0u8; u32::from_be_bytes(mark) as usize];
+                        if s.read_exact(&mut msg).await.is_ok() {
+                            let _ = s.write_all(&reply).await;
+                        }
+                    });
+                }
+            });
+        })
+        .unwrap();
     port
 }
 
@@ -410,7 +420,14 @@ fn main() {
     let mut rows = Vec::new();
     for &c in &o.clients {
         for (name, target) in [
-            ("MIT KDC direct (TCP)", direct),
+            (
+                if o.fake_kdc {
+                    "KDC direct (TCP, fake KDC)"
+                } else {
+                    "KDC direct (TCP, MIT krb5kdc)"
+                },
+                direct,
+            ),
             ("kerbside relay (HTTPS)", Target::Proxy(ours)),
             ("kdcproxy (HTTPS)", Target::Proxy(kp.port)),
         ] {
@@ -443,7 +460,7 @@ fn main() {
             rows.iter()
                 .find(|r| r.clients == c && r.name.starts_with(prefix))
         };
-        if let (Some(d), Some(k), Some(p)) = (get("MIT"), get("kerbside"), get("kdcproxy")) {
+        if let (Some(d), Some(k), Some(p)) = (get("KDC direct"), get("kerbside"), get("kdcproxy")) {
             println!(
                 "\nclients={c}: kerbside/kdcproxy throughput {:.1}x; p50 added over direct KDC: kerbside {:+.3} ms, kdcproxy {:+.3} ms",
                 k.rps / p.rps,
