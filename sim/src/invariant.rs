@@ -269,3 +269,125 @@ impl Invariant for Coverage {
         self.counts.iter().map(|(k, v)| (k.clone(), *v)).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logon::{Attempt, AttemptResult, LogonReport};
+    use crate::results::LogonStatus;
+    use crate::scenario::{Path, load_str};
+
+    fn ev(kind: &str, detail: &str) -> EventRecord {
+        EventRecord {
+            at: Duration::from_millis(3),
+            scenario_at: Duration::ZERO,
+            kind: kind.into(),
+            detail: detail.into(),
+        }
+    }
+
+    #[test]
+    fn relay_forwarding_for_an_undeclared_realm_is_a_violation() {
+        let s = load_str(
+            r#"
+name = "r"
+description = "d"
+duration = "1m"
+[[realm]]
+name = "CORP.EXAMPLE"
+kdcs = ["dc1"]
+[[realm]]
+name = "LAB.TEST"
+kdcs = ["dc2"]
+[[host]]
+name = "dc1"
+role = "kdc"
+[[host]]
+name = "dc2"
+role = "kdc"
+[[host]]
+name = "relay"
+role = "relay"
+relay = { realms = ["CORP.EXAMPLE"] }
+"#,
+            "r.toml",
+        )
+        .unwrap();
+        let mut inv = RelayDeclaredRealms::new(&s);
+        assert!(
+            inv.on_event(&ev(
+                "relay-audit",
+                r#"relay {"realm":"corp.example","outcome":"relayed"}"#
+            ))
+            .is_empty()
+        );
+        assert!(
+            inv.on_event(&ev(
+                "relay-audit",
+                r#"relay {"realm":"LAB.TEST","outcome":"rejected"}"#
+            ))
+            .is_empty()
+        );
+        let f = inv.on_event(&ev(
+            "relay-audit",
+            r#"relay {"realm":"LAB.TEST","outcome":"relayed"}"#,
+        ));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].kind, "relay-realm");
+        assert!(inv.on_event(&ev("kdc", "anything")).is_empty());
+    }
+
+    fn logon(report: LogonReport) -> LogonRecord {
+        LogonRecord {
+            id: 1,
+            label: None,
+            client: "laptop".into(),
+            user: "alice@CORP.EXAMPLE".into(),
+            service: None,
+            scheduled_at: Duration::ZERO,
+            started_at: Duration::ZERO,
+            finished_at: Some(Duration::from_millis(5)),
+            latency: Some(Duration::from_millis(5)),
+            status: LogonStatus::Done,
+            report: Some(report),
+        }
+    }
+
+    #[test]
+    fn every_logon_needs_its_audit_trail() {
+        let attempt = Attempt {
+            stage: Path::NativeTcp,
+            endpoint: "dc1:88/tcp".into(),
+            duration: Duration::ZERO,
+            result: AttemptResult::Ok,
+        };
+        let good = LogonReport::from_attempts(vec![attempt], Duration::ZERO);
+        assert!(AuditPerLogon.on_logon(&logon(good.clone())).is_empty());
+        let mut bad = good;
+        bad.audit.retain(|a| a.event != "decision");
+        assert_eq!(AuditPerLogon.on_logon(&logon(bad))[0].kind, "audit");
+    }
+
+    #[test]
+    fn coverage_counts_paths_and_faults() {
+        let mut c = Coverage::default();
+        c.on_event(&ev("timeline", "crash relay"));
+        c.on_event(&ev("timeline", "logon_many x"));
+        c.on_event(&ev("kdc", "dc1 ..."));
+        let attempt = Attempt {
+            stage: Path::Kkdcp,
+            endpoint: "https://relay".into(),
+            duration: Duration::ZERO,
+            result: AttemptResult::Ok,
+        };
+        c.on_logon(&logon(LogonReport::from_attempts(
+            vec![attempt],
+            Duration::ZERO,
+        )));
+        let cov: BTreeMap<String, u64> = c.coverage().into_iter().collect();
+        assert_eq!(cov.get("fault:crash"), Some(&1));
+        assert_eq!(cov.get("kdc:requests"), Some(&1));
+        assert_eq!(cov.get("path:kkdcp"), Some(&1));
+        assert!(!cov.contains_key("fault:logon_many"));
+    }
+}

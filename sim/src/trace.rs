@@ -184,6 +184,12 @@ impl TraceEntry {
     }
 }
 
+/// The trace hash of a canonical trace text (a trace file written by
+/// `kerbside replay --trace`): SHA-256, hex.
+pub fn hash_text(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
 /// The trace of one run: entries (optionally kept) and a running hash.
 #[derive(Debug)]
 pub struct Trace {
@@ -319,6 +325,11 @@ mod tests {
         assert_eq!(a.hash_hex(), b.hash_hex());
         assert_ne!(a.hash_hex(), c.hash_hex());
         assert_eq!(a.entries().len(), 3);
+        assert_eq!(
+            hash_text(&a.to_text()),
+            a.hash_hex(),
+            "the hash covers exactly the text"
+        );
         assert!(b.entries().is_empty());
         assert_eq!(a.to_text().lines().count(), 3);
     }

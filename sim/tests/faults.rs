@@ -510,3 +510,81 @@ outcome = "success"
     let healed = r.logons[1].report.as_ref().unwrap();
     assert_eq!(healed.attempts.len(), 1, "dc1 answers normally again");
 }
+
+#[test]
+fn partition_refuses_native_and_heal_restores_it() {
+    let p = scenario(
+        r#"
+[[timeline]]
+at = "1s"
+action = "partition"
+a = "laptop"
+b = "dc1"
+[[timeline]]
+at = "2s"
+action = "logon"
+client = "laptop"
+user = "alice"
+label = "cut"
+[[timeline]]
+at = "1m"
+action = "heal"
+[[timeline]]
+at = "2m"
+action = "logon"
+client = "laptop"
+user = "alice"
+label = "healed"
+[[expect.logon]]
+label = "cut"
+outcome = "failure"
+max_latency = "100ms"
+[[expect.logon]]
+label = "healed"
+path = "native-tcp"
+outcome = "success"
+"#,
+    );
+    let r = run_seed(&p, 1);
+    assert!(r.passed, "{:#?}", r.violations);
+    // turmoil refuses a connect across a partition at once.
+    assert_eq!(
+        r.logons[0].report.as_ref().unwrap().attempts[0]
+            .result
+            .word(),
+        "refused"
+    );
+    assert_eq!(r.coverage.get("fault:partition"), Some(&1));
+    assert_eq!(r.coverage.get("fault:heal"), Some(&1));
+}
+
+#[test]
+fn restart_runs_the_program_again_as_a_new_incarnation() {
+    let p = scenario(&format!(
+        r#"
+[[timeline]]
+at = "500ms"
+action = "restart"
+host = "dc1"
+{LOGON}
+[[expect.logon]]
+label = "l"
+outcome = "success"
+"#
+    ));
+    let out = run(
+        &p,
+        &RunOptions {
+            seed: 2,
+            keep_trace: true,
+            ..RunOptions::default()
+        },
+    );
+    assert!(out.result.passed, "{:#?}", out.result.violations);
+    let text = out.trace.to_text();
+    assert!(
+        text.contains("event host [scenario 0.000000] dc1 start incarnation=1"),
+        "{text}"
+    );
+    assert!(text.contains("dc1 start incarnation=2"), "{text}");
+}

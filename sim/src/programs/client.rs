@@ -47,8 +47,35 @@ const KDC_ERR_SVC_UNAVAILABLE: i32 = 29;
 /// KRB_ERR_RESPONSE_TOO_BIG (RFC 4120 §7.5.9).
 const KRB_ERR_RESPONSE_TOO_BIG: i32 = 52;
 
+/// What a logon agent gets to work with on its client host.
+#[derive(Debug)]
+pub struct AgentContext {
+    /// The host (name, role, options).
+    pub host: crate::scenario::Host,
+    /// The host's network.
+    pub net: SimNet,
+    /// The host's clock.
+    pub clock: SimClock,
+    /// The host's RNG for this incarnation.
+    pub rng: HostRng,
+    /// The scenario, keys and certificates.
+    pub prepared: Arc<Prepared>,
+}
+
+/// Builds the client host's logon agent. The negotiator (issue 7) plugs in
+/// here, selected by the scenario's `[policy]`.
+pub fn make_agent(ctx: AgentContext) -> Result<Rc<dyn LogonAgent>, String> {
+    Ok(Rc::new(SimpleClient::new(ctx)?))
+}
+
 pub(crate) async fn run(ctx: HostCtx) -> turmoil::Result {
-    let agent: Rc<dyn LogonAgent> = Rc::new(SimpleClient::new(&ctx)?);
+    let agent = make_agent(AgentContext {
+        host: ctx.host.clone(),
+        net: ctx.net.clone(),
+        clock: ctx.clock.clone(),
+        rng: ctx.rng(),
+        prepared: Arc::clone(&ctx.prepared),
+    })?;
     loop {
         let HostCommand::Logon(req) = ctx.shared.next(&ctx.host.name).await else {
             continue;
@@ -102,7 +129,8 @@ impl std::fmt::Debug for SimpleClient {
 }
 
 impl SimpleClient {
-    pub(crate) fn new(ctx: &HostCtx) -> Result<Self, String> {
+    /// The simple client for one client host.
+    pub fn new(ctx: AgentContext) -> Result<Self, String> {
         let policy = ctx.prepared.scenario.policy.clone();
         let relays = policy
             .relays
@@ -118,10 +146,10 @@ impl SimpleClient {
             None
         };
         Ok(SimpleClient {
-            net: ctx.net.clone(),
-            clock: ctx.clock.clone(),
-            rng: RefCell::new(ctx.rng()),
-            prepared: Arc::clone(&ctx.prepared),
+            net: ctx.net,
+            clock: ctx.clock,
+            rng: RefCell::new(ctx.rng),
+            prepared: ctx.prepared,
             pools: RefCell::new(relays.iter().map(|_| Vec::new()).collect()),
             policy,
             tls,
