@@ -288,3 +288,68 @@ fn our_kkdcp_client_talks_to_kdcproxy() {
         assert!(resp.is_ok_and(|r| r.status >= 400));
     });
 }
+
+/// A KDC that answers any request with a record mark declaring 200 KiB,
+/// then 200 KiB of `A`s (CVE-2025-59089: kdcproxy before 1.1.0 buffers and
+/// relays whatever the upstream declares).
+fn oversized_kdc() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            std::thread::spawn(move || {
+                let mut mark = [0u8; 4];
+                if s.read_exact(&mut mark).is_err() {
+                    return;
+                }
+                let mut req = vec![0u8; u32::from_be_bytes(mark) as usize];
+                if s.read_exact(&mut req).is_err() {
+                    return;
+                }
+                let size = 200 * 1024u32;
+                let _ = s.write_all(&size.to_be_bytes());
+                let _ = s.write_all(&vec![b'A'; size as usize]);
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn oversized_upstream_reply_is_refused_where_kdcproxy_1_0_relays_it() {
+    if let Some(why) = mit::missing_peers().or_else(kdcproxy::missing) {
+        eprintln!("SKIP: {why}");
+        return;
+    }
+    let bad = oversized_kdc();
+    let dir = std::env::temp_dir().join(format!("kerbside-cve-59089-{}", std::process::id()));
+    let kp =
+        kdcproxy::KdcProxy::start_realms(&dir, mit::free_port(), &[("LAB.TEST", bad)], None, 1, 2);
+    let config = RelayConfig::with_realms([RealmRoute::parse_mapping(&format!(
+        "LAB.TEST=tcp://127.0.0.1:{bad}"
+    ))
+    .unwrap()])
+    .unwrap();
+    let (ours, audit) = relay::start_relay(config, None);
+    let body = proxy_msg(framed(&as_req("LAB.TEST", 20)), Some("LAB.TEST"));
+    let (s_ours, b_ours) = post_body(ours.port(), &body);
+    assert_eq!(
+        s_ours, 502,
+        "declared length above the 128 KiB limit: refused"
+    );
+    assert!(
+        b_ours.len() < 200,
+        "nothing of the upstream's bytes is passed on"
+    );
+    assert_eq!(audit.records()[0].reason, Some("upstream_too_large"));
+    let (s_kp, b_kp) = post_body(kp.port, &body);
+    eprintln!(
+        "oversized upstream reply: kerbside {s_ours} ({} B), kdcproxy {s_kp} ({} B)",
+        b_ours.len(),
+        b_kp.len()
+    );
+    // Debian's kdcproxy 1.0.0 relays the 200 KiB as a 200; 1.1.0 refuses it.
+    assert!(matches!(s_kp, 200 | 503), "{s_kp}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -48,13 +48,27 @@ impl KdcProxy {
         workers: usize,
         threads: usize,
     ) -> KdcProxy {
+        Self::start_realms(dir, port, &[("LAB.TEST", kdc_port)], tls, workers, threads)
+    }
+
+    /// Like [`KdcProxy::start`] with several realms, each to one TCP KDC.
+    pub fn start_realms(
+        dir: &Path,
+        port: u16,
+        realms: &[(&str, u16)],
+        tls: Option<(&Path, &Path)>,
+        workers: usize,
+        threads: usize,
+    ) -> KdcProxy {
         std::fs::create_dir_all(dir).unwrap();
         let conf = dir.join("kdcproxy.conf");
-        std::fs::write(
-            &conf,
-            format!("[global]\nuse_dns = false\n\n[LAB.TEST]\nkerberos = kerberos+tcp://127.0.0.1:{kdc_port}\n"),
-        )
-        .unwrap();
+        let mut text = String::from("[global]\nuse_dns = false\n");
+        for (realm, kdc_port) in realms {
+            text.push_str(&format!(
+                "\n[{realm}]\nkerberos = kerberos+tcp://127.0.0.1:{kdc_port}\n"
+            ));
+        }
+        std::fs::write(&conf, text).unwrap();
         let mut cmd = Command::new(PYTHON);
         cmd.args(["-m", "gunicorn", "--bind", &format!("127.0.0.1:{port}")])
             .args([
