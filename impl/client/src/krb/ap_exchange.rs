@@ -309,4 +309,138 @@ mod tests {
         assert!(EncApRepPart::decode(&minimal[..minimal.len() - 1]).is_err());
         assert!(EncApRepPart::decode(&[]).is_err());
     }
+
+    fn creds(rng: &mut rand_chacha::ChaCha20Rng) -> Credentials {
+        use kerbside_crypto::EncType;
+        use kerbside_wire::krb::asn1::{PrincipalName, Ticket};
+        let t0 = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_790_000_000);
+        Credentials {
+            client: super::super::Principal::user("alice", "LAB.TEST"),
+            server: super::super::Principal::service("host", "app.lab.test", "LAB.TEST"),
+            ticket: Ticket::new(
+                "LAB.TEST".into(),
+                PrincipalName {
+                    name_type: 3,
+                    name_string: vec!["host".into(), "app.lab.test".into()],
+                },
+                EncryptedData::new(18, Some(1), vec![0; 40]),
+            ),
+            session_key: Key::random(EncType::Aes256CtsHmacSha196, rng),
+            flags: 0,
+            auth_time: t0,
+            start_time: t0,
+            end_time: t0 + std::time::Duration::from_secs(3600),
+            renew_till: None,
+        }
+    }
+
+    /// What a server answers (RFC 4120 §3.2.4): our ctime/cusec under the
+    /// session key, usage 12.
+    fn ap_rep(
+        key: &Key,
+        ctime: KerberosTime,
+        cusec: i32,
+        rng: &mut rand_chacha::ChaCha20Rng,
+    ) -> Vec<u8> {
+        use kerbside_wire::krb::asn1::ApRep;
+        let part = AsnEncApRepPart {
+            ctime,
+            cusec,
+            subkey: EncryptionKey::new(18, vec![9; 32]),
+            seq_number: 77,
+        };
+        let cipher = key.encrypt(key_usage::AP_REP_ENC_PART, &part.build(), rng);
+        ApRep {
+            pvno: 5,
+            msg_type: 15,
+            enc_part: EncryptedData::new(key.etype().id(), None, cipher),
+        }
+        .build()
+    }
+
+    #[test]
+    fn ap_req_carries_the_authenticator_and_mutual_reply_verifies() {
+        use rand_core::SeedableRng;
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(3);
+        let c = creds(&mut rng);
+        let now = c.start_time + std::time::Duration::from_micros(1_500_001);
+        let opts = ApOptions {
+            mutual: true,
+            subkey: true,
+            checksum: AuthenticatorChecksum::Keyed(b"channel".to_vec()),
+            seq_number: None,
+        };
+        let ap = ApRequest::build(&c, &opts, now, &mut rng);
+        let KrbMessage::ApReq(req) = kerbside_wire::krb::decode(&ap.bytes).unwrap() else {
+            panic!()
+        };
+        assert_eq!(req.ap_options.flags, ap_options::MUTUAL_REQUIRED);
+        let plain = c
+            .session_key
+            .decrypt(key_usage::AP_REQ_AUTH, &req.authenticator.cipher)
+            .unwrap();
+        let a: Authenticator = decode_der(&plain).unwrap();
+        assert_eq!(a.cname.name_string, ["alice"]);
+        assert_eq!(a.cusec, 500_001);
+        let ck = a.cksum.unwrap();
+        c.session_key
+            .verify_checksum(
+                key_usage::AP_REQ_AUTH_CKSUM,
+                ck.cksumtype,
+                b"channel",
+                &ck.checksum,
+            )
+            .unwrap();
+        assert_eq!(
+            a.subkey.unwrap().keyvalue,
+            ap.pending.subkey().unwrap().bytes()
+        );
+        assert_eq!(a.seq_number, ap.pending.seq_number());
+
+        let good = ap_rep(&c.session_key, a.ctime.clone(), a.cusec, &mut rng);
+        let info = ap.pending.verify_ap_rep(&good).unwrap();
+        assert_eq!(info.seq_number, Some(77));
+        assert_eq!(info.subkey.unwrap().bytes(), &[9; 32]);
+        // Not our authenticator's time: a replayed or forged AP-REP.
+        let stale = ap_rep(&c.session_key, a.ctime, a.cusec + 1, &mut rng);
+        assert!(matches!(
+            ap.pending.verify_ap_rep(&stale),
+            Err(KrbClientError::ApRepMismatch)
+        ));
+        // Encrypted with another key.
+        let other = Key::random(kerbside_crypto::EncType::Aes256CtsHmacSha196, &mut rng);
+        assert!(matches!(
+            ap.pending
+                .verify_ap_rep(&ap_rep(&other, KerberosTime::default(), 0, &mut rng)),
+            Err(KrbClientError::Crypto(_))
+        ));
+    }
+
+    #[test]
+    fn raw_checksum_is_passed_through() {
+        use rand_core::SeedableRng;
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(4);
+        let c = creds(&mut rng);
+        let gss = Checksum {
+            cksumtype: 0x8003,
+            checksum: vec![16, 0, 0, 0],
+        };
+        let opts = ApOptions {
+            checksum: AuthenticatorChecksum::Raw(gss.clone()),
+            ..ApOptions::default()
+        };
+        let ap = ApRequest::build(&c, &opts, c.start_time, &mut rng);
+        let KrbMessage::ApReq(req) = kerbside_wire::krb::decode(&ap.bytes).unwrap() else {
+            panic!()
+        };
+        assert_eq!(req.ap_options.flags, 0);
+        let a: Authenticator = decode_der(
+            &c.session_key
+                .decrypt(key_usage::AP_REQ_AUTH, &req.authenticator.cipher)
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(a.cksum, Some(gss));
+        assert_eq!(a.seq_number, None);
+    }
 }
