@@ -37,6 +37,9 @@ enum Command {
     Serve(cmd::serve::Command),
     /// Closed-loop load against a KDC; reports requests/s and latency.
     Load(cmd::load::Args),
+    /// Authenticate to an application server (gss-sample protocol) and
+    /// exchange a protected message.
+    Client(cmd::client::Args),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +52,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => cmd::replay::run(args),
         Command::Serve(c) => cmd::serve::run(c),
         Command::Load(args) => cmd::load::run(args),
+        Command::Client(args) => cmd::client::run(args),
     };
     match result {
         Ok(code) => code,

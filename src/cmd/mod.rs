@@ -4,12 +4,14 @@
 use std::fmt;
 use std::process::ExitCode;
 
+pub(crate) mod client;
 pub(crate) mod decode;
 pub(crate) mod fuzz;
 pub(crate) mod replay;
 pub(crate) mod run;
 pub(crate) mod load;
 pub(crate) mod serve;
+pub(crate) mod serve_app;
 pub(crate) mod serve_kdc;
 pub(crate) mod serve_relay;
 
