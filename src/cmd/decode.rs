@@ -47,21 +47,47 @@ pub(crate) fn run(args: Args) -> CmdResult {
     let (kind, tree) = describer
         .describe(&bytes)
         .map_err(|e| CliError::input(e.to_string()))?;
-    if args.json {
-        let out = serde_json::json!({
-            "format": kind,
-            "description": kind.name(),
-            "length": bytes.len(),
-            "tree": tree,
-        });
-        let text = serde_json::to_string_pretty(&out)
+    let text = if args.json {
+        let out = JsonOutput {
+            format: kind,
+            description: kind.name(),
+            length: bytes.len(),
+            tree: &tree,
+        };
+        let mut t = serde_json::to_string_pretty(&out)
             .map_err(|e| CliError::runtime(format!("JSON output: {e}")))?;
-        println!("{text}");
+        t.push('\n');
+        t
     } else {
-        println!("{} ({} bytes)", kind.name(), bytes.len());
-        print!("{}", tree.render_text());
-    }
+        format!(
+            "{} ({} bytes)\n{}",
+            kind.name(),
+            bytes.len(),
+            tree.render_text()
+        )
+    };
+    write_stdout(&text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--json` output, fields in this order.
+#[derive(serde::Serialize)]
+struct JsonOutput<'a> {
+    format: kerbside_wire::detect::Detected,
+    description: &'static str,
+    length: usize,
+    tree: &'a kerbside_wire::tree::Node,
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+fn write_stdout(text: &str) -> Result<(), CliError> {
+    use std::io::Write as _;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(CliError::runtime(format!("writing output: {e}")))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The bytes to decode: stdin for `-`, a file if one exists at that path,

@@ -9,6 +9,14 @@ use std::process::ExitCode;
 
 use super::{CliError, CmdResult};
 
+/// `println!` that ignores a closed stdout (`| head`) instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        let mut o = std::io::stdout().lock();
+        let _ = writeln!(o, $($arg)*);
+    }};
+}
+
 /// What to fuzz.
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum Command {
@@ -35,9 +43,7 @@ pub(crate) fn run(c: Command) -> CmdResult {
 fn wire(cases: u64, seed: u64, json: bool) -> CmdResult {
     let targets = kerbside_wire::fuzz::TARGETS.len();
     if !json {
-        println!(
-            "kerbside fuzz wire: {cases} cases, seed {seed}, {targets} decode entry points each"
-        );
+        out!("kerbside fuzz wire: {cases} cases, seed {seed}, {targets} decode entry points each");
     }
     // Wall time is only measured here, to report cases/s; nothing in the
     // cases depends on it.
@@ -62,15 +68,22 @@ fn wire(cases: u64, seed: u64, json: bool) -> CmdResult {
         0.0
     };
     if json {
-        let out = serde_json::json!({
-            "seed": seed,
-            "elapsed_seconds": secs,
-            "cases_per_second": rate,
-            "report": report,
-        });
+        #[derive(serde::Serialize)]
+        struct JsonOutput<'a> {
+            seed: u64,
+            elapsed_seconds: f64,
+            cases_per_second: f64,
+            report: &'a kerbside_wire::fuzz::Report,
+        }
+        let out = JsonOutput {
+            seed,
+            elapsed_seconds: secs,
+            cases_per_second: rate,
+            report: &report,
+        };
         let text = serde_json::to_string_pretty(&out)
             .map_err(|e| CliError::runtime(format!("JSON output: {e}")))?;
-        println!("{text}");
+        out!("{text}");
     } else {
         if last_report > 0.0 {
             eprintln!();
@@ -80,16 +93,20 @@ fn wire(cases: u64, seed: u64, json: bool) -> CmdResult {
             .iter()
             .map(|(f, n)| format!("{f} {n}"))
             .collect();
-        println!("  cases by source: {}", formats.join(", "));
+        out!("  cases by source: {}", formats.join(", "));
         let accepted: u64 = report.per_target.values().map(|s| s.ok).sum();
         let rejected: u64 = report.per_target.values().map(|s| s.rejected).sum();
-        println!("  decoder calls: {accepted} accepted, {rejected} rejected with a typed error");
-        println!("  {} cases in {secs:.1} s: {rate:.0} cases/s", report.cases);
-        println!("  findings: {}", report.findings.len());
+        out!("  decoder calls: {accepted} accepted, {rejected} rejected with a typed error");
+        out!("  {} cases in {secs:.1} s: {rate:.0} cases/s", report.cases);
+        out!("  findings: {}", report.findings.len());
         for f in &report.findings {
-            println!(
+            out!(
                 "  FINDING {} ({:?}, {} case(s)): {}\n    input: {}",
-                f.target, f.kind, f.count, f.message, f.input_hex
+                f.target,
+                f.kind,
+                f.count,
+                f.message,
+                f.input_hex
             );
         }
     }
