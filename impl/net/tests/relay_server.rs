@@ -154,12 +154,19 @@ impl Running {
 
 /// Starts a relay (TLS when `tls`) for LAB.TEST with the given upstreams.
 async fn relay(upstreams: &str, tls: bool, tweak: impl FnOnce(&mut RelayConfig)) -> Running {
-    relay_with(upstreams, tls.then_some(ClientCertPolicy::None), tweak).await
+    relay_with(
+        upstreams,
+        tls.then_some(ClientCertPolicy::None),
+        ServerLimits::default(),
+        tweak,
+    )
+    .await
 }
 
 async fn relay_with(
     upstreams: &str,
     tls: Option<ClientCertPolicy>,
+    limits: ServerLimits,
     tweak: impl FnOnce(&mut RelayConfig),
 ) -> Running {
     let mut config =
@@ -201,7 +208,7 @@ async fn relay_with(
         relay,
         server_tls,
         audit.clone(),
-        ServerLimits::default(),
+        limits,
     );
     tokio::task::spawn_local(async move { server.serve(listener).await });
     let scheme = if ca.is_some() { "https" } else { "http" };
@@ -513,6 +520,7 @@ fn mutual_tls_required_refuses_clients_without_a_certificate() {
         let r = relay_with(
             &format!("tcp://{kdc}"),
             Some(ClientCertPolicy::Required(Vec::new())),
+            ServerLimits::default(),
             |c| {
                 c.auth = ClientAuth {
                     bearer_tokens: Vec::new(),
@@ -584,5 +592,65 @@ fn bearer_token_and_rate_limit() {
         }
         let resp = client.post(Bytes::from(req)).await.unwrap();
         assert_eq!(resp.status, 429);
+    });
+}
+
+#[test]
+fn idle_keep_alive_connections_close_and_the_client_reconnects() {
+    run(async {
+        let (kdc, _) = tcp_kdc(Behaviour::Captured).await;
+        let limits = ServerLimits {
+            header_timeout: Duration::from_millis(200),
+            ..ServerLimits::default()
+        };
+        let r = relay_with(
+            &format!("tcp://{kdc}"),
+            Some(ClientCertPolicy::None),
+            limits,
+            |_| {},
+        )
+        .await;
+        let mut client = r.client(ConnectionMode::KeepAlive);
+        let (req, _, proxy_reply) = exchanges().remove(0);
+        let resp = client.post(Bytes::from(req.clone())).await.unwrap();
+        assert_eq!(resp.body.as_ref(), &proxy_reply[..]);
+        let resp = client.post(Bytes::from(req.clone())).await.unwrap();
+        assert_eq!(resp.body.as_ref(), &proxy_reply[..]);
+        assert_eq!(client.connections_opened(), 1);
+        // Idle past the server's header timeout: the server closes, the
+        // client notices before its next request and opens a new connection.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let resp = client.post(Bytes::from(req)).await.unwrap();
+        assert_eq!(resp.body.as_ref(), &proxy_reply[..]);
+        assert_eq!(client.connections_opened(), 2);
+    });
+}
+
+#[test]
+fn slow_client_body_is_cut_off_with_400() {
+    run(async {
+        let (kdc, seen) = tcp_kdc(Behaviour::Captured).await;
+        let limits = ServerLimits {
+            body_timeout: Duration::from_millis(300),
+            ..ServerLimits::default()
+        };
+        let r = relay_with(&format!("tcp://{kdc}"), None, limits, |_| {}).await;
+        // Announce 100 bytes, send 10, stall (slowloris on the body).
+        let mut s = TcpStream::connect((r.url.host.as_str(), r.url.port))
+            .await
+            .unwrap();
+        s.write_all(b"POST /KdcProxy HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789")
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out))
+            .await
+            .unwrap()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out);
+        assert!(text.starts_with("HTTP/1.1 400 "), "{text}");
+        assert!(text.ends_with("Incomplete request body."), "{text}");
+        assert_eq!(r.audit.records()[0].reason, Some("incomplete_body"));
+        assert!(seen.borrow().is_empty());
     });
 }
