@@ -118,11 +118,17 @@ impl Target {
     }
 }
 
-/// One client's way to the target: stateless for UDP and TCP; for a KKDCP
-/// relay, the client's HTTP connection (kept alive or not).
+/// One client's way to the target: its own UDP socket; a new TCP
+/// connection per request (what MIT's KDC expects); for a KKDCP relay, the
+/// client's HTTP connection (kept alive or not).
 enum Sender {
-    /// RFC 4120 §7.2.1, one datagram per request.
-    Udp(SocketAddr),
+    /// RFC 4120 §7.2.1, one datagram per request, from this client's socket
+    /// (binding a socket per request would load the generator, not the KDC).
+    Udp {
+        sock: tokio::net::UdpSocket,
+        kdc: SocketAddr,
+        buf: Vec<u8>,
+    },
     /// RFC 4120 §7.2.2, one connection per request.
     Tcp(SocketAddr),
     Kkdcp {
@@ -148,16 +154,45 @@ impl Sender {
                     realm: plan.client.realm.clone(),
                 })
             }
-            Target::Udp(a) => Ok(Sender::Udp(*a)),
+            Target::Udp(a) => {
+                let local: SocketAddr = if a.is_ipv4() {
+                    "0.0.0.0:0".parse().unwrap_or(*a)
+                } else {
+                    "[::]:0".parse().unwrap_or(*a)
+                };
+                let sock = std::net::UdpSocket::bind(local)
+                    .and_then(|s| s.set_nonblocking(true).map(|()| s))
+                    .and_then(tokio::net::UdpSocket::from_std)
+                    .map_err(|e| CliError::runtime(format!("udp socket: {e}")))?;
+                Ok(Sender::Udp {
+                    sock,
+                    kdc: *a,
+                    buf: vec![0u8; 65_536],
+                })
+            }
             Target::Tcp(a) => Ok(Sender::Tcp(*a)),
         }
     }
 
     async fn send(&mut self, request: &[u8], timeout: Duration) -> Result<Vec<u8>, Failure> {
         match self {
-            Sender::Udp(a) => kdc_transport::send_udp(&TokioNet, *a, request, timeout)
-                .await
-                .map_err(Failure::Transport),
+            Sender::Udp { sock, kdc, buf } => {
+                let exchange = async {
+                    sock.send_to(request, *kdc).await?;
+                    loop {
+                        let (n, from) = sock.recv_from(buf).await?;
+                        // A late reply to a timed-out request fails the nonce
+                        // check and counts as a bad reply.
+                        if from == *kdc {
+                            return Ok::<_, std::io::Error>(buf[..n].to_vec());
+                        }
+                    }
+                };
+                match tokio::time::timeout(timeout, exchange).await {
+                    Ok(r) => r.map_err(|e| Failure::Transport(TransportError::from(e))),
+                    Err(_) => Err(Failure::Transport(TransportError::Timeout)),
+                }
+            }
             Sender::Tcp(a) => kdc_transport::send_tcp(
                 &TokioNet,
                 *a,

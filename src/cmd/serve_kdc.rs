@@ -83,14 +83,10 @@ pub(crate) fn run(args: Args) -> CmdResult {
         .listen
         .parse()
         .map_err(|e| CliError::input(format!("--listen {}: {e}", args.listen)))?;
-    let udp = UdpSocket::bind(listen)
-        .map_err(|e| CliError::runtime(format!("listen udp {listen}: {e}")))?;
+    let (udp, tcp) = bind(listen)?;
     let local = udp
         .local_addr()
         .map_err(|e| CliError::runtime(e.to_string()))?;
-    // Port 0 picks UDP's port for TCP too: one port for both.
-    let tcp = TcpListener::bind(local)
-        .map_err(|e| CliError::runtime(format!("listen tcp {local}: {e}")))?;
     for s in [udp.set_nonblocking(true), tcp.set_nonblocking(true)] {
         s.map_err(|e| CliError::runtime(e.to_string()))?;
     }
@@ -209,6 +205,25 @@ fn build(args: &Args) -> Result<(Kdc, Duration, usize), CliError> {
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     Ok((kdc, idle, workers))
+}
+
+/// UDP and TCP on the same address. Port 0 takes UDP's ephemeral port for
+/// TCP too, retrying if that port is already someone's TCP port.
+fn bind(listen: SocketAddr) -> Result<(UdpSocket, TcpListener), CliError> {
+    let attempts = if listen.port() == 0 { 20 } else { 1 };
+    let mut last = String::new();
+    for _ in 0..attempts {
+        let udp = UdpSocket::bind(listen)
+            .map_err(|e| CliError::runtime(format!("listen udp {listen}: {e}")))?;
+        let local = udp
+            .local_addr()
+            .map_err(|e| CliError::runtime(e.to_string()))?;
+        match TcpListener::bind(local) {
+            Ok(tcp) => return Ok((udp, tcp)),
+            Err(e) => last = format!("listen tcp {local}: {e}"),
+        }
+    }
+    Err(CliError::runtime(last))
 }
 
 /// One worker: a current-thread runtime and a `LocalSet` serving clones of

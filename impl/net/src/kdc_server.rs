@@ -243,10 +243,24 @@ impl<N: Net, C: Clock> KdcServer<N, C> {
 
     /// Binds UDP and TCP on `addr` and serves both until one fails.
     pub async fn serve(&self, addr: SocketAddr) -> io::Result<()> {
-        let udp = self.inner.net.bind_udp(addr).await?;
-        // Port 0: TCP takes the port UDP got, so both share one number.
-        let tcp_addr = udp.local_addr()?;
-        let tcp = self.inner.net.bind_tcp(tcp_addr).await?;
+        // Port 0: TCP takes the port UDP got, so both share one number; that
+        // port may already be someone's TCP port, so try a few.
+        let attempts = if addr.port() == 0 { 20 } else { 1 };
+        let mut last_err = None;
+        let mut bound = None;
+        for _ in 0..attempts {
+            let udp = self.inner.net.bind_udp(addr).await?;
+            match self.inner.net.bind_tcp(udp.local_addr()?).await {
+                Ok(tcp) => {
+                    bound = Some((udp, tcp));
+                    break;
+                }
+                Err(e) => last_err = Some(e),
+            }
+        }
+        let Some((udp, tcp)) = bound else {
+            return Err(last_err.unwrap_or_else(|| io::Error::from(io::ErrorKind::AddrInUse)));
+        };
         tokio::select! {
             r = self.serve_udp(udp) => r,
             r = self.serve_tcp(tcp) => r,
@@ -336,50 +350,38 @@ impl<N: Net, C: Clock> KdcServer<N, C> {
     /// something that is not a Kerberos request.
     async fn connection(&self, mut stream: N::TcpStream, peer: SocketAddr) {
         let idle = self.inner.limits.idle_timeout;
+        // Bytes read but not yet consumed: one read usually brings the mark
+        // and the whole request (and pipelined requests queue up here).
+        let mut buf: Vec<u8> = Vec::with_capacity(4096);
         loop {
-            let mut mark = [0u8; MARK_LEN];
-            match tokio::time::timeout(idle, stream.read_exact(&mut mark)).await {
-                Ok(Ok(_)) => {}
-                Ok(Err(_)) | Err(_) => return, // closed, reset, or idle
-            }
-            let len = match record::parse_mark(mark, self.inner.limits.max_record) {
-                Ok(len) => len,
-                Err(e) => {
-                    debug_assert!(matches!(
-                        e.kind,
-                        ErrorKind::RecordMarkHighBit { .. } | ErrorKind::TooLarge { .. }
-                    ));
-                    // RFC 4120 §7.2.2: KRB_ERR_FIELD_TOOLONG, then close.
-                    let now = self.inner.clock.now();
-                    let err = self.inner.kdc.borrow().error_reply(
-                        ErrorCode::KRB_ERR_FIELD_TOOLONG,
-                        "record too long",
-                        now,
-                    );
-                    if let Ok(framed) = record::encode(&err) {
-                        let _ = tokio::time::timeout(idle, stream.write_all(&framed)).await;
+            // A record must be complete within `idle` of its first byte, and
+            // the next one must start within `idle` of the last reply: a
+            // byte-at-a-time sender cannot hold the connection forever.
+            let deadline = tokio::time::Instant::now() + idle;
+            let request = loop {
+                if let Some(mark) = buf.first_chunk::<MARK_LEN>() {
+                    match record::parse_mark(*mark, self.inner.limits.max_record) {
+                        Ok(len) if buf.len() >= MARK_LEN + len => {
+                            let request = buf[MARK_LEN..MARK_LEN + len].to_vec();
+                            buf.drain(..MARK_LEN + len);
+                            break request;
+                        }
+                        Ok(len) => buf.reserve(MARK_LEN + len - buf.len()),
+                        Err(e) => {
+                            debug_assert!(matches!(
+                                e.kind,
+                                ErrorKind::RecordMarkHighBit { .. } | ErrorKind::TooLarge { .. }
+                            ));
+                            self.refuse_record(&mut stream, peer).await;
+                            return;
+                        }
                     }
-                    let summary = RequestSummary {
-                        kind: kerbside_kdc::RequestKind::Other,
-                        client: None,
-                        server: None,
-                        error: Some(ErrorCode::KRB_ERR_FIELD_TOOLONG),
-                    };
-                    self.log(
-                        peer,
-                        Transport::Tcp,
-                        &summary,
-                        Disposition::BadRecord,
-                        Duration::ZERO,
-                    );
-                    return;
+                }
+                match tokio::time::timeout_at(deadline, stream.read_buf(&mut buf)).await {
+                    Ok(Ok(n)) if n > 0 => {}
+                    Ok(Ok(_)) | Ok(Err(_)) | Err(_) => return, // closed, reset, or idle
                 }
             };
-            let mut request = vec![0u8; len];
-            match tokio::time::timeout(idle, stream.read_exact(&mut request)).await {
-                Ok(Ok(_)) => {}
-                Ok(Err(_)) | Err(_) => return,
-            }
             let (outcome, summary, elapsed) = self.handle(&request, Transport::Tcp);
             match &outcome {
                 Outcome::Reply(reply) => {
@@ -416,6 +418,34 @@ impl<N: Net, C: Clock> KdcServer<N, C> {
                 }
             }
         }
+    }
+
+    /// RFC 4120 §7.2.2: a record mark with the high bit set, or longer than
+    /// the cap, gets KRB_ERR_FIELD_TOOLONG and the stream is closed.
+    async fn refuse_record(&self, stream: &mut N::TcpStream, peer: SocketAddr) {
+        let now = self.inner.clock.now();
+        let err = self.inner.kdc.borrow().error_reply(
+            ErrorCode::KRB_ERR_FIELD_TOOLONG,
+            "record too long",
+            now,
+        );
+        if let Ok(framed) = record::encode(&err) {
+            let _ = tokio::time::timeout(self.inner.limits.idle_timeout, stream.write_all(&framed))
+                .await;
+        }
+        let summary = RequestSummary {
+            kind: kerbside_kdc::RequestKind::Other,
+            client: None,
+            server: None,
+            error: Some(ErrorCode::KRB_ERR_FIELD_TOOLONG),
+        };
+        self.log(
+            peer,
+            Transport::Tcp,
+            &summary,
+            Disposition::BadRecord,
+            Duration::ZERO,
+        );
     }
 
     fn handle(&self, request: &[u8], transport: Transport) -> (Outcome, RequestSummary, Duration) {

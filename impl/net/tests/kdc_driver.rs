@@ -78,9 +78,17 @@ where
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async move {
         let net = TokioNet;
-        let udp = net.bind_udp("127.0.0.1:0".parse().unwrap()).await.unwrap();
-        let addr = kerbside_net::UdpSock::local_addr(&udp).unwrap();
-        let tcp = net.bind_tcp(addr).await.unwrap();
+        // UDP's ephemeral port may be taken for TCP by someone else: retry.
+        let mut bound = None;
+        for _ in 0..50 {
+            let udp = net.bind_udp("127.0.0.1:0".parse().unwrap()).await.unwrap();
+            let addr = kerbside_net::UdpSock::local_addr(&udp).unwrap();
+            if let Ok(tcp) = net.bind_tcp(addr).await {
+                bound = Some((udp, tcp, addr));
+                break;
+            }
+        }
+        let (udp, tcp, addr) = bound.expect("a port free for UDP and TCP");
         let server = KdcServer::new(
             net,
             CaptureClock,
@@ -142,6 +150,52 @@ fn several_requests_on_one_tcp_connection() {
                 .unwrap();
             assert!(decode(&r).is_ok(), "{name}");
         }
+    });
+}
+
+#[test]
+fn pipelined_requests_in_one_write_are_all_answered_in_order() {
+    with_server(kdc(|_| {}), KdcServerLimits::default(), |addr| async move {
+        let mut s = TokioNet.connect(addr).await.unwrap();
+        let mut both = kerbside_wire::record::encode(&vector("tcp-as-req-nopreauth")).unwrap();
+        both.extend(
+            kerbside_wire::record::encode(&vector("tcp-as-req-principal-nopreauth")).unwrap(),
+        );
+        s.write_all(&both).await.unwrap();
+        for want in [Some(25), None] {
+            let mut len = [0u8; 4];
+            s.read_exact(&mut len).await.unwrap();
+            let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
+            s.read_exact(&mut body).await.unwrap();
+            assert_eq!(error_code(&body), want);
+        }
+    });
+}
+
+#[test]
+fn a_record_dribbled_out_past_the_idle_timeout_is_cut_off() {
+    let limits = KdcServerLimits {
+        idle_timeout: Duration::from_millis(300),
+        ..KdcServerLimits::default()
+    };
+    with_server(kdc(|_| {}), limits, |addr| async move {
+        let framed = kerbside_wire::record::encode(&vector("tcp-as-req-nopreauth")).unwrap();
+        let mut s = TokioNet.connect(addr).await.unwrap();
+        // One byte every 100 ms: each read is within the timeout, the record is not.
+        let mut closed = false;
+        for b in framed.iter().take(10) {
+            if s.write_all(&[*b]).await.is_err() {
+                closed = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let mut rest = Vec::new();
+        let n = tokio::time::timeout(Duration::from_secs(3), s.read_to_end(&mut rest)).await;
+        assert!(
+            closed || matches!(n, Ok(Ok(0)) | Ok(Err(_))),
+            "still open: {n:?}"
+        );
     });
 }
 
