@@ -325,7 +325,23 @@ impl<N: Net> KkdcpClient<N> {
     /// POSTs a DER KDC-PROXY-MESSAGE and returns the HTTP response as is.
     pub async fn post(&mut self, body: Bytes) -> Result<KkdcpResponse, KkdcpError> {
         let timeout = self.timeout;
-        match tokio::time::timeout(timeout, self.post_inner(body)).await {
+        let attempt = async {
+            let reused = self.conn.is_some();
+            match self.post_inner(body.clone()).await {
+                // A kept-alive connection the server closed just as we sent:
+                // nothing was answered, so send again on a fresh connection
+                // (once). A repeated KDC request is harmless: the KDC answers
+                // again (MIT's lookaside cache exists for exactly this).
+                Err(KkdcpError::Http(e))
+                    if reused && (e.is_incomplete_message() || e.is_canceled()) =>
+                {
+                    self.conn = None;
+                    self.post_inner(body).await
+                }
+                other => other,
+            }
+        };
+        match tokio::time::timeout(timeout, attempt).await {
             Ok(r) => {
                 if r.is_err() || self.mode == ConnectionMode::NewConnection {
                     self.conn = None;

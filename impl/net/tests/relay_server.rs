@@ -654,3 +654,66 @@ fn slow_client_body_is_cut_off_with_400() {
         assert!(seen.borrow().is_empty());
     });
 }
+
+/// Reads one HTTP request (head + Content-Length body); false on EOF.
+async fn read_request(s: &mut TcpStream) -> bool {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        match s.read(&mut byte).await {
+            Ok(1) => buf.push(byte[0]),
+            _ => return false,
+        }
+    }
+    let head = String::from_utf8_lossy(&buf).to_ascii_lowercase();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .map_or(0, |v| v.trim().parse().unwrap());
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).await.is_ok()
+}
+
+#[test]
+fn client_resends_once_when_a_kept_alive_connection_dies_under_a_request() {
+    run(async {
+        let reply = vector("kkdcp-krb-error-preauth-required");
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/kerberos\r\nContent-Length: {}\r\n\r\n",
+            reply.len()
+        );
+        let mut resp = answer.into_bytes();
+        resp.extend_from_slice(&reply);
+        tokio::task::spawn_local(async move {
+            // First connection: answer one request, then take the next and
+            // close without answering (a server-side idle close racing it).
+            let (mut s, _) = l.accept().await.unwrap();
+            assert!(read_request(&mut s).await);
+            s.write_all(&resp).await.unwrap();
+            assert!(read_request(&mut s).await);
+            drop(s);
+            // Second connection: answers.
+            let (mut s, _) = l.accept().await.unwrap();
+            while read_request(&mut s).await {
+                s.write_all(&resp).await.unwrap();
+            }
+        });
+        let url: KkdcpUrl = format!("http://127.0.0.1:{port}/KdcProxy").parse().unwrap();
+        let mut client = KkdcpClient::new(
+            TokioNet,
+            url,
+            None,
+            ConnectionMode::KeepAlive,
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let body = Bytes::from(vector("kkdcp-as-req-nopreauth"));
+        for _ in 0..2 {
+            let r = client.post(body.clone()).await.unwrap();
+            assert_eq!(r.body.as_ref(), &reply[..]);
+        }
+        assert_eq!(client.connections_opened(), 2);
+    });
+}
