@@ -240,6 +240,91 @@ fn kerbside_client_against_mit_gss_server() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
 }
 
+#[test]
+fn kerbside_client_with_tickets_from_kerbside_kdc_against_mit_gss_server() {
+    let Some(realm) = realm("gssi-ourkdc") else {
+        return;
+    };
+    // Our KDC for the same realm; the service key is the same password's,
+    // at the KDC's default key version 1.
+    std::fs::write(
+        realm.dir.join("principals.toml"),
+        "[[principal]]\nname = \"alice\"\npassword = \"alicepw\"\nrequires_preauth = true\n\n\
+         [[principal]]\nname = \"host/app.gss.test\"\npassword = \"apppw\"\n\n\
+         [[principal]]\nname = \"krbtgt/GSS.TEST\"\npassword = \"tgtpw\"\n",
+    )
+    .unwrap();
+    let key = Key::from_password(
+        EncType::Aes256CtsHmacSha196,
+        "apppw",
+        &default_salt(REALM, &["host", "app.gss.test"]),
+    )
+    .unwrap();
+    std::fs::write(
+        realm.dir.join("service.keytab"),
+        write_keytab(&[KeytabEntry::new(
+            REALM,
+            &["host", "app.gss.test"],
+            3,
+            0,
+            1,
+            &key,
+        )]),
+    )
+    .unwrap();
+    let kdc_port = mit::free_port();
+    let mut kdc_cmd = kerbside();
+    kdc_cmd.args([
+        "serve",
+        "kdc",
+        "--realm",
+        REALM,
+        "--listen",
+        &format!("127.0.0.1:{kdc_port}"),
+        "--workers",
+        "1",
+        "--quiet",
+        "--principals",
+    ]);
+    kdc_cmd.arg(realm.dir.join("principals.toml"));
+    let mut kdc = Running::spawn(kdc_cmd);
+    kdc.wait_for_port(kdc_port);
+    let port = mit::free_port();
+    let log = realm.dir.join("gss-server.log");
+    let mut cmd = realm.command("gss-server");
+    cmd.args([
+        "-port",
+        &port.to_string(),
+        "-logfile",
+        &log.display().to_string(),
+        SERVICE,
+    ]);
+    let mut server = Running::spawn(cmd);
+    server.wait_for_port(port);
+    let o = kerbside()
+        .args([
+            "client",
+            "--server",
+            &format!("127.0.0.1:{port}"),
+            "--service",
+            SERVICE,
+            "--user",
+            "alice@GSS.TEST",
+            "--password",
+            "alicepw",
+            "--kdc",
+            &format!("127.0.0.1:{kdc_port}"),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("authenticated with kerberos"),
+        "{}",
+        text(&o)
+    );
+}
+
 fn serve_app(realm: &mit::MitRealm, port: u16, extra: &[&str]) -> Running {
     let mut cmd = kerbside();
     cmd.args([
