@@ -283,3 +283,58 @@ fn ntlm_only_initiator_against_a_kerberos_preferring_acceptor() {
     // a wrong password and a tampered list look alike from the client side
     assert!(matches!(i, Err(SpnegoError::Rejected { .. })), "{i:?}");
 }
+
+#[test]
+fn every_spnego_refusal_answers_reject() {
+    use kerbside_wire::gss;
+    let reject_of = |reply: Option<Vec<u8>>| {
+        let reply = reply.expect("a SPNEGO refusal has a reply");
+        match NegotiationToken::decode(&reply).unwrap() {
+            NegotiationToken::Resp(r) => r.neg_state,
+            other => panic!("{other:?}"),
+        }
+    };
+    // a framed SPNEGO token whose body is not a NegotiationToken
+    let garbage = gss::wrap(&oid::SPNEGO, &[0x30, 0x00]);
+    // a NegTokenResp where the NegTokenInit belongs
+    let resp_first = gss::wrap(&oid::SPNEGO, &hex::decode("a1073005a0030a0101").unwrap());
+    // only mechanisms the server does not speak
+    let unknown = NegotiationToken::Init(kerbside_wire::spnego::NegTokenInit {
+        mech_types: vec![oid::NEGOEX, oid::KRB5_U2U],
+        ..Default::default()
+    })
+    .encode_initial();
+    for (what, token, kind) in [
+        ("garbage", garbage, "malformed"),
+        ("resp first", resp_first, "unexpected-token"),
+        ("unknown mechs", unknown, "no-common-mechanism"),
+    ] {
+        let f = Acceptor::new(service(AcceptMode::Negotiate))
+            .step(&token, now(), &mut rng(1))
+            .unwrap_err();
+        assert_eq!(f.error.kind(), kind, "{what}");
+        assert_eq!(reject_of(f.reply), Some(NegState::Reject), "{what}");
+    }
+    // and a refusal in the middle of the exchange (wrong NTLM password)
+    let mut init = SpnegoInitiator::new(
+        vec![OfferedMech::ntlm(ntlm_client("wrong"))],
+        SpnegoOptions::default(),
+    )
+    .unwrap();
+    let mut rejected = None;
+    let (_, a) = run_spnego_via(
+        &mut init,
+        &mut Acceptor::new(service(AcceptMode::Negotiate)),
+        12,
+        &mut |leg, t| {
+            // 0 NegTokenInit(NEGOTIATE), 1 CHALLENGE, 2 AUTHENTICATE + MIC,
+            // 3 the acceptor's answer
+            if leg == 3 {
+                rejected = Some(t.clone());
+            }
+            Some(t)
+        },
+    );
+    assert!(matches!(a.unwrap_err().error, AcceptError::Ntlm(_)));
+    assert_eq!(reject_of(rejected), Some(NegState::Reject));
+}
