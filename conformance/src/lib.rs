@@ -1,4 +1,12 @@
 //! Conformance vectors (JSON), vector checker and live runner for KDCs,
 //! KDC proxies and IAKERB acceptors.
 
+pub mod check;
+pub mod clock;
+pub mod generate;
+pub mod kdc_reply;
+pub mod kkdcp_body;
 pub mod model;
+pub mod observe;
+pub mod realm;
+pub mod recipe;

@@ -945,8 +945,12 @@ pub enum BodyRecipe {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct KkdcpBody {
-    /// The Kerberos message inside.
-    pub message: KdcRecipe,
+    /// The Kerberos message inside, built from a recipe...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<KdcRecipe>,
+    /// ...or these bytes (messages that are not requests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_hex: Option<String>,
     /// target-domain.
     pub target_domain: TargetDomain,
     /// The 4-byte length prefix of kerb-message.
