@@ -106,7 +106,14 @@ pub fn handle(
             "option not valid in an AS request",
         )));
     }
-    if options & opt::POSTDATED != 0 {
+    // RFC 4120 §3.1.3 / §3.3.3: a start time beyond the skew window is a
+    // postdating request; kerbside issues no postdated tickets.
+    let latest_start = now.checked_add(kdc.config.max_skew).unwrap_or(now);
+    let starts_later = body
+        .from
+        .as_ref()
+        .is_some_and(|f| kerbside_wire::time::from_kerberos_time(f) > latest_start);
+    if options & opt::POSTDATED != 0 || starts_later {
         return Err(with_client(Rejection::new(
             ErrorCode::KDC_ERR_CANNOT_POSTDATE,
             "postdated tickets are not issued",

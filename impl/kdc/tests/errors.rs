@@ -154,6 +154,19 @@ fn as_option_errors() {
         ),
         10
     );
+    // A start time an hour ahead without POSTDATED is still postdating.
+    assert_eq!(
+        code(
+            &mut kdc,
+            &as_req(|r| r.req_body.from = Some(to_kerberos_time(now() + Duration::from_secs(3600))))
+        ),
+        10
+    );
+    // A start time within the skew window is just "now".
+    assert!(matches!(
+        handle(&mut kdc, &as_req(|r| r.req_body.from = Some(to_kerberos_time(now() + Duration::from_secs(60)))), Transport::Tcp, now()),
+        Outcome::Reply(ref b) if matches!(decode(b).unwrap(), KrbMessage::AsRep(_))
+    ));
     // till before now: never valid.
     assert_eq!(
         code(
