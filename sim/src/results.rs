@@ -294,6 +294,11 @@ pub fn summary_markdown(summaries: &[ScenarioSummary]) -> String {
             s.wall_time.as_secs_f64(),
         );
     }
+    out.push_str("\n## Coverage\n\nCounters summed over seeds: paths taken, attempt results, faults applied, firewall verdicts.\n\n");
+    for s in summaries {
+        let cov: Vec<String> = s.coverage.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let _ = writeln!(out, "* **{}**: {}", s.scenario, cov.join(", "));
+    }
     if failed > 0 {
         out.push_str("\n## Failures\n\n");
         for s in summaries.iter().filter(|s| !s.passed()) {

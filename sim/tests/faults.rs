@@ -588,3 +588,48 @@ outcome = "success"
     );
     assert!(text.contains("dc1 start incarnation=2"), "{text}");
 }
+
+#[test]
+fn a_password_inside_tls_is_caught_in_the_plaintext_layer_only() {
+    let p = scenario(
+        r#"
+[[host]]
+name = "relay"
+role = "relay"
+[[host]]
+name = "leaky"
+role = "leaker"
+leaker = { user = "alice", to = "relay", port = 443, at = "2s", tls = true }
+"#,
+    );
+    let r = run_seed(&p, 1);
+    let canary: Vec<_> = r.violations.iter().filter(|v| v.kind == "canary").collect();
+    assert!(!canary.is_empty(), "{:#?}", r.violations);
+    for v in &canary {
+        assert!(
+            v.message.contains("(tcp, tls-plaintext)"),
+            "the ciphertext hides it: {}",
+            v.message
+        );
+        assert!(
+            v.message.contains("leaky@") && v.message.contains("-> relay@10.0.0.3:443"),
+            "{}",
+            v.message
+        );
+    }
+    // With the plaintext layer off, nothing is found: the TLS records are clean.
+    let quiet = run(
+        &p,
+        &RunOptions {
+            seed: 1,
+            no_plaintext: true,
+            ..RunOptions::default()
+        },
+    )
+    .result;
+    assert!(
+        quiet.violations.iter().all(|v| v.kind != "canary"),
+        "{:#?}",
+        quiet.violations
+    );
+}

@@ -295,6 +295,10 @@ pub struct LeakerOptions {
     pub port: u16,
     /// Scenario time at which it is sent.
     pub at: SimDuration,
+    /// Send it inside TLS (to a relay, trusting the relays' anchors): only
+    /// the plaintext layer of the tap can see it then.
+    #[serde(default)]
+    pub tls: bool,
 }
 
 /// Defaults for every link.
