@@ -146,8 +146,13 @@ pub fn handle(
     let padata = req.padata.as_deref().unwrap_or(&[]);
     let pre = preauth::check(padata, &client, reply_key.etype(), kdc.config.max_skew, now)
         .map_err(with_client)?;
-    let pre_authent = match pre {
-        PreauthResult::Verified => true,
+    let (pre_authent, reply_key) = match pre {
+        // The reply goes under the key the client just proved it holds (MIT
+        // does the same), even if its list preferred another enctype.
+        PreauthResult::Verified(etype) => {
+            let used = client.key(etype).filter(|_| enabled.contains(&etype));
+            (true, used.unwrap_or(reply_key))
+        }
         PreauthResult::Absent if client.requires_preauth => {
             // RFC 4120 §3.1.1 / §5.2.7: tell the client what to send and how
             // to derive its key.
@@ -160,7 +165,7 @@ pub fn handle(
                 .with_e_data(e_data),
             ));
         }
-        PreauthResult::Absent => false,
+        PreauthResult::Absent => (false, reply_key),
     };
 
     let ctx = IssueContext {

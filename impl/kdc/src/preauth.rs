@@ -22,8 +22,10 @@ use crate::store::{EntryRef, PrincipalEntry};
 /// Outcome of looking at the request's pre-authentication.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PreauthResult {
-    /// A valid PA-ENC-TIMESTAMP within the skew window.
-    Verified,
+    /// A valid PA-ENC-TIMESTAMP within the skew window, encrypted with the
+    /// client's key of this enctype (which then encrypts the reply: the
+    /// client has shown it holds that key).
+    Verified(EncType),
     /// No pre-authentication data the KDC verifies.
     Absent,
 }
@@ -67,7 +69,7 @@ pub fn check(
             "clock skew too great",
         ));
     }
-    Ok(PreauthResult::Verified)
+    Ok(PreauthResult::Verified(key.etype()))
 }
 
 /// True when `a` and `b` are at most `skew` apart.

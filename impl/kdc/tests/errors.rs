@@ -236,6 +236,22 @@ fn preauth_errors() {
         ),
         37
     );
+    // The reply is encrypted with the key the timestamp proved, here 17,
+    // although the request lists 18 first.
+    let aes128 = key_of("alice", kerbside_crypto::EncType::Aes128CtsHmacSha196);
+    let Outcome::Reply(b) = handle(
+        &mut kdc,
+        &alice(vec![enc_ts(&aes128, now())]),
+        Transport::Tcp,
+        now(),
+    ) else {
+        panic!()
+    };
+    let KrbMessage::AsRep(rep) = decode(&b).unwrap() else {
+        panic!()
+    };
+    assert_eq!(rep.enc_part.etype, 17);
+    aes128.decrypt(3, &rep.enc_part.cipher).unwrap();
     // Within skew it works: an AS-REP.
     let Outcome::Reply(ok) = handle(
         &mut kdc,
