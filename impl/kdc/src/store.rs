@@ -5,7 +5,7 @@
 //! by the name components, RFC 3961 §3 / MIT `krb5_principal2salt`), so a
 //! realm created with the same passwords holds byte-identical keys (the
 //! `vectors/mit/keys.txt` check). Keys can also come from an MIT keytab
-//! ([`PrincipalStore::import_keytab`]). String-to-key costs 4096-32768
+//! (`crate::load::load_store`). String-to-key costs 4096-32768
 //! PBKDF2 rounds per key; doing it at load keeps it off the request path.
 
 use std::collections::BTreeMap;
