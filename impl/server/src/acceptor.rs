@@ -8,7 +8,7 @@
 //! |---|---|
 //! | `60 .. 06 06 2b 06 01 05 05 02` | SPNEGO ([`crate::spnego_acceptor`]) |
 //! | `60 .. 06 09 2a 86 48 86 f7 12 01 02 02 01 00` (or the MS OID) | raw Kerberos AP-REQ ([`crate::krb_acceptor`]) |
-//! | `60 .. 06 06 2b 06 01 05 02 05` | IAKERB: [`AcceptStep::ProxyKdc`] when enabled (issue 8) |
+//! | `60 .. 06 06 2b 06 01 05 02 05` | IAKERB ([`crate::iakerb_acceptor`]) when configured: [`AcceptStep::ProxyKdc`] per KDC message |
 //! | `NTLMSSP\0` | raw NTLM ([`crate::ntlm_acceptor`]) |
 //!
 //! Anything else is refused with [`AcceptError::Malformed`]. Every failure
@@ -27,6 +27,7 @@ use kerbside_wire::spnego::{HINT_NAME_IGNORE, NegHints, NegTokenInit2, Negotiati
 use rand_core::RngCore;
 
 use crate::error::{AcceptError, AcceptFailure};
+use crate::iakerb_acceptor::{IakerbAcceptor, IakerbOutcome};
 use crate::krb_acceptor;
 use crate::ntlm_acceptor::{NtlmAcceptor, NtlmStep};
 use crate::service::AppService;
@@ -90,6 +91,7 @@ enum State {
     Fresh,
     Spnego(Box<SpnegoAcceptor>),
     Ntlm(NtlmAcceptor),
+    Iakerb(Box<IakerbAcceptor>),
     Finished,
 }
 
@@ -122,6 +124,11 @@ impl Acceptor {
         let mut mechs = Vec::new();
         for m in self.svc.config.mode.mechanisms() {
             mechs.push(m.oid());
+            // IAKERB right after Kerberos, as Windows orders them
+            // (protocols.md §2.8).
+            if *m == Mechanism::Kerberos && self.svc.config.iakerb.is_some() {
+                mechs.push(oid::IAKERB);
+            }
         }
         NegotiationToken::Init2(NegTokenInit2 {
             mech_types: Some(mechs),
@@ -153,9 +160,14 @@ impl Acceptor {
                 Ok(SpnegoOutcome::Complete { reply, session }) => {
                     Ok(AcceptStep::Complete { reply, session })
                 }
+                Ok(SpnegoOutcome::ProxyKdc(req)) => {
+                    self.state = State::Spnego(s);
+                    Ok(AcceptStep::ProxyKdc(req))
+                }
                 Err(e) => Err(e),
             },
             State::Ntlm(n) => self.ntlm(n, token, now, rng),
+            State::Iakerb(ia) => self.iakerb(ia, token, now, rng),
             State::Finished => Err(AcceptFailure::silent(AcceptError::State)),
         };
         if let Err(f) = &result {
@@ -165,18 +177,43 @@ impl Acceptor {
     }
 
     /// Resumes an IAKERB exchange with the KDC's answer to the last
-    /// [`AcceptStep::ProxyKdc`] (the reply bytes, or why there are none).
-    /// No state asks for one until IAKERB is implemented (issue 8), so
-    /// today this is always out of order.
+    /// [`AcceptStep::ProxyKdc`] (the reply bytes, or why there are none):
+    /// the next token to send, or the refusal (85/86 inside an IAKERB
+    /// token) when there is no answer.
     pub fn kdc_reply(
         &mut self,
         reply: Result<&[u8], KdcProxyFailure>,
         now: SystemTime,
         rng: &mut dyn RngCore,
     ) -> Result<AcceptStep, AcceptFailure> {
-        let _ = (reply, now, rng);
-        self.state = State::Finished;
-        Err(AcceptFailure::silent(AcceptError::State))
+        let result = match std::mem::replace(&mut self.state, State::Finished) {
+            State::Iakerb(mut ia) => match ia.kdc_reply(&self.svc, reply, now, rng) {
+                Ok(t) => {
+                    self.state = State::Iakerb(ia);
+                    Ok(AcceptStep::Continue(t))
+                }
+                Err(f) => Err(f),
+            },
+            State::Spnego(mut s) => match s.kdc_reply(&self.svc, reply, now, rng) {
+                Ok(SpnegoOutcome::Continue(t)) => {
+                    self.state = State::Spnego(s);
+                    Ok(AcceptStep::Continue(t))
+                }
+                Ok(SpnegoOutcome::ProxyKdc(req)) => {
+                    self.state = State::Spnego(s);
+                    Ok(AcceptStep::ProxyKdc(req))
+                }
+                Ok(SpnegoOutcome::Complete { reply, session }) => {
+                    Ok(AcceptStep::Complete { reply, session })
+                }
+                Err(f) => Err(f),
+            },
+            _ => Err(AcceptFailure::silent(AcceptError::State)),
+        };
+        if let Err(f) = &result {
+            tracing::debug!(error = %f.error, "acceptor: IAKERB context refused");
+        }
+        result
     }
 
     fn first(
@@ -206,18 +243,24 @@ impl Acceptor {
                 SpnegoOutcome::Complete { reply, session } => {
                     Ok(AcceptStep::Complete { reply, session })
                 }
+                SpnegoOutcome::ProxyKdc(req) => {
+                    self.state = State::Spnego(s);
+                    Ok(AcceptStep::ProxyKdc(req))
+                }
             };
         }
         let name = oid::name(&framed.mech)
             .map(str::to_owned)
             .unwrap_or_else(|| framed.mech.to_string());
         if framed.mech == oid::IAKERB {
-            // The seam issue 8 fills: parse the IAKERB_PROXY token and
-            // return AcceptStep::ProxyKdc. Until then it is a mechanism
-            // this server does not accept.
-            return Err(AcceptFailure::silent(AcceptError::MechanismNotAccepted(
-                name,
-            )));
+            // draft-ietf-kitten-iakerb-03: only when configured (MIT limits
+            // IAKERB to callers that ask for it, krb5/krb5#303).
+            if self.svc.config.iakerb.is_none() || !mode.accepts(Mechanism::Kerberos) {
+                return Err(AcceptFailure::silent(AcceptError::MechanismNotAccepted(
+                    name,
+                )));
+            }
+            return self.iakerb(Box::new(IakerbAcceptor::new()), token, now, rng);
         }
         if mechanism_of(&framed.mech) != Some(Mechanism::Kerberos)
             || !mode.accepts(Mechanism::Kerberos)
@@ -250,6 +293,7 @@ impl Acceptor {
                     mechanism: Mechanism::Kerberos,
                     via: Via::Raw,
                     context: SecurityContext::Kerberos(a.context),
+                    iakerb: None,
                 }),
             }),
             Err(r) => Err(AcceptFailure::with_reply(
@@ -259,6 +303,38 @@ impl Acceptor {
                 },
                 r.token,
             )),
+        }
+    }
+
+    fn iakerb(
+        &mut self,
+        mut ia: Box<IakerbAcceptor>,
+        token: &[u8],
+        now: SystemTime,
+        rng: &mut dyn RngCore,
+    ) -> Result<AcceptStep, AcceptFailure> {
+        match ia.step(&self.svc, token, now, rng)? {
+            IakerbOutcome::Reply(t) => {
+                self.state = State::Iakerb(ia);
+                Ok(AcceptStep::Continue(t))
+            }
+            IakerbOutcome::Proxy(req) => {
+                self.state = State::Iakerb(ia);
+                Ok(AcceptStep::ProxyKdc(req))
+            }
+            IakerbOutcome::Accepted(a) => {
+                let a = *a;
+                Ok(AcceptStep::Complete {
+                    reply: a.reply,
+                    session: Box::new(Session {
+                        client: a.client,
+                        mechanism: Mechanism::Kerberos,
+                        via: Via::Raw,
+                        context: SecurityContext::Kerberos(a.context),
+                        iakerb: Some(ia.summary(a.finished)),
+                    }),
+                })
+            }
         }
     }
 
@@ -286,6 +362,7 @@ impl Acceptor {
                     mechanism: Mechanism::Ntlm,
                     via: Via::Raw,
                     context: SecurityContext::Ntlm(a.context),
+                    iakerb: None,
                 }),
             }),
             Err(e) => Err(AcceptFailure::silent(AcceptError::Ntlm(e))),

@@ -91,9 +91,83 @@ pub struct AcceptorConfig {
     /// NTLM settings.
     pub ntlm: NtlmServerConfig,
     /// Accept IAKERB tokens and proxy their KDC messages (draft-ietf-kitten-
-    /// iakerb); without it an IAKERB token is refused as an unaccepted
-    /// mechanism.
-    pub iakerb: bool,
+    /// iakerb-03); `None` refuses an IAKERB token as an unaccepted
+    /// mechanism (MIT offers IAKERB only when asked for, krb5/krb5#303).
+    pub iakerb: Option<IakerbConfig>,
+}
+
+/// How IAKERB replies name the realm (protocols.md §2.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub enum IakerbReplyStyle {
+    /// MIT: the reply's target-realm is the realm the request was for, no
+    /// header-flags.
+    Mit,
+    /// Windows (build 29617, scapy recording): target-realm `"."` and
+    /// header-flags `01 00 00 00` in every server token.
+    Windows,
+}
+
+/// The IAKERB acceptor's knobs (draft-ietf-kitten-iakerb-03, MIT
+/// `iakerb.c`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IakerbConfig {
+    /// Realms whose KDC this server can reach, in preference order: the
+    /// first answers realm discovery (draft §3.1). A request for any other
+    /// realm gets KRB_AP_ERR_IAKERB_KDC_NOT_FOUND (85) without a KDC being
+    /// contacted. Matching ignores case; `"."` (Windows' spelling of the
+    /// local machine) means the first realm.
+    pub realms: Vec<String>,
+    /// Refuse an AP-REQ after an IAKERB exchange unless its 0x8003
+    /// checksum carries a valid finished checksum over the conversation
+    /// (MIT's acceptor; GSS_S_BAD_SIG otherwise). Off is the compatibility
+    /// switch for initiators that omit it (the scapy client Windows
+    /// accepted, protocols.md §2.4).
+    pub require_finished: bool,
+    /// Most IAKERB_PROXY tokens accepted from one initiator (MIT
+    /// `IAKERB_MAX_HOPS`: 16 + `KRB5_REFERRAL_MAXHOPS` 10 = 26). The next is
+    /// refused without reaching the KDC.
+    pub max_hops: u32,
+    /// Send a fresh random cookie in every reply and require the initiator
+    /// to echo the latest one verbatim (draft §3: "MUST be copied by the
+    /// client verbatim"). MIT sends none.
+    pub issue_cookie: bool,
+    /// How replies name the realm.
+    pub reply_style: IakerbReplyStyle,
+}
+
+/// MIT's `IAKERB_MAX_HOPS` (src/lib/gssapi/krb5/iakerb.c).
+pub const IAKERB_MAX_HOPS: u32 = 26;
+
+impl IakerbConfig {
+    /// MIT-like defaults for a server whose KDC serves `realm`.
+    pub fn for_realm(realm: &str) -> Self {
+        Self {
+            realms: vec![realm.to_owned()],
+            require_finished: true,
+            max_hops: IAKERB_MAX_HOPS,
+            issue_cookie: false,
+            reply_style: IakerbReplyStyle::Mit,
+        }
+    }
+
+    /// The configured spelling of `realm` (case-insensitive match; `"."`
+    /// is the first realm), or `None` when this server reaches no KDC for
+    /// it.
+    pub fn known_realm(&self, realm: &str) -> Option<&str> {
+        if realm == "." {
+            return self.realms.first().map(String::as_str);
+        }
+        self.realms
+            .iter()
+            .find(|r| r.eq_ignore_ascii_case(realm))
+            .map(String::as_str)
+    }
+
+    /// The realm realm discovery answers with.
+    pub fn discovery_realm(&self) -> Option<&str> {
+        self.realms.first().map(String::as_str)
+    }
 }
 
 impl Default for AcceptorConfig {
@@ -104,7 +178,7 @@ impl Default for AcceptorConfig {
             replay_capacity: 100_000,
             channel_bindings: None,
             ntlm: NtlmServerConfig::default(),
-            iakerb: false,
+            iakerb: None,
         }
     }
 }

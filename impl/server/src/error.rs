@@ -4,6 +4,7 @@
 use kerbside_client::spnego::Downgrade;
 use kerbside_wire::krb::constants::error_code_name;
 
+use crate::iakerb_acceptor::IakerbReject;
 use crate::ntlm_acceptor::NtlmReject;
 
 /// Why the acceptor refused a context.
@@ -31,6 +32,10 @@ pub enum AcceptError {
     /// NTLM refused.
     #[error("ntlm: {0}")]
     Ntlm(NtlmReject),
+    /// An IAKERB token was refused before (or instead of) reaching the KDC,
+    /// or the KDC could not be reached (85 / 86).
+    #[error("iakerb: {0}")]
+    Iakerb(IakerbReject),
     /// The SPNEGO mechListMIC exchange failed: the mechanism list was
     /// tampered with (RFC 4178 §5).
     #[error("downgrade detected: mechListMIC {}", .0.name())]
@@ -51,6 +56,7 @@ impl AcceptError {
     pub fn krb_code(&self) -> Option<i32> {
         match self {
             AcceptError::Kerberos { code, .. } => Some(*code),
+            AcceptError::Iakerb(r) => r.krb_code(),
             _ => None,
         }
     }
@@ -68,6 +74,7 @@ impl AcceptError {
             AcceptError::NoCommonMechanism => "no-common-mechanism",
             AcceptError::Kerberos { .. } => "kerberos",
             AcceptError::Ntlm(_) => "ntlm",
+            AcceptError::Iakerb(_) => "iakerb",
             AcceptError::DowngradeDetected(_) => "downgrade-detected",
             AcceptError::MicUnavailable => "mic-unavailable",
             AcceptError::UnexpectedToken(_) => "unexpected-token",

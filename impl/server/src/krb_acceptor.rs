@@ -23,7 +23,14 @@
 //!    KRB_AP_ERR_INAPP_CKSUM when missing or of another type,
 //!    KRB_AP_ERR_MODIFIED when malformed or when the channel bindings
 //!    differ from the acceptor's);
-//! 9. the replay cache has not seen this authenticator (ctime, cusec,
+//! 9. after an IAKERB exchange ([`accept_iakerb`]), the 0x8003 checksum
+//!    carries the IAKERB finished checksum over the conversation, keyed
+//!    with the authenticator subkey (draft-ietf-kitten-iakerb-03 §3.2; MIT
+//!    `kg_process_extension`): KRB_AP_ERR_MODIFIED when it does not verify
+//!    or, unless the compatibility switch is off, is missing (MIT answers
+//!    GSS_S_BAD_SIG; either flavour is taken, see
+//!    `kerbside_crypto::gss_checksum::FinishedFlavor`);
+//! 10. the replay cache has not seen this authenticator (ctime, cusec,
 //!    client, server and its integrity tag; KRB_AP_ERR_REPEAT), checked
 //!    last so forgeries cannot fill it.
 //!
@@ -37,8 +44,8 @@ use kerbside_client::gss::KrbContext;
 use kerbside_crypto::Key;
 use kerbside_crypto::gss::Role;
 use kerbside_crypto::gss_checksum::{
-    CKSUMTYPE_GSSAPI, GSS_C_CONF_FLAG, GSS_C_DELEG_FLAG, GSS_C_INTEG_FLAG, GSS_C_MUTUAL_FLAG,
-    GSS_C_REPLAY_FLAG, GSS_C_SEQUENCE_FLAG, GssChecksum,
+    self, CKSUMTYPE_GSSAPI, FinishedFlavor, GSS_C_CONF_FLAG, GSS_C_DELEG_FLAG, GSS_C_INTEG_FLAG,
+    GSS_C_MUTUAL_FLAG, GSS_C_REPLAY_FLAG, GSS_C_SEQUENCE_FLAG, GssChecksum,
 };
 use kerbside_kdc::replay::{ReplayCache, ReplayKey, ReplayVerdict};
 use kerbside_wire::der::Oid;
@@ -56,6 +63,7 @@ use rand_core::RngCore;
 
 use crate::config::AcceptorConfig;
 use crate::keys::{KeyLookup, ServiceKeys};
+use crate::service::AppService;
 
 /// The GSS flags this acceptor grants (delegation is not kept: there is
 /// nothing on the server to use a forwarded TGT for).
@@ -92,6 +100,9 @@ pub struct KrbAccepted {
     pub context: KrbContext,
     /// When the ticket ends.
     pub ticket_end: SystemTime,
+    /// The IAKERB finished flavour that verified (`None` outside IAKERB,
+    /// or when a compatibility-mode initiator sent none).
+    pub finished: Option<FinishedFlavor>,
 }
 
 /// What a failing check knows when it fails.
@@ -126,7 +137,34 @@ pub fn accept(
     now: SystemTime,
     rng: &mut dyn RngCore,
 ) -> Result<KrbAccepted, KrbReject> {
-    verify(config, keys, replay, mech, ap_req, now, rng).map_err(|f| reject(keys, mech, f, now))
+    verify(config, keys, replay, mech, ap_req, None, now, rng)
+        .map_err(|f| reject(keys, mech, f, now))
+}
+
+/// Verifies the AP-REQ that ends an IAKERB exchange: as [`accept`], plus
+/// the finished checksum over `conversation` (every IAKERB token sent and
+/// received, exact wire bytes). An empty conversation (the initiator had
+/// its ticket already, MIT `iakerb_get_initial_state`) needs none.
+pub fn accept_iakerb(
+    svc: &AppService,
+    mech: &Oid,
+    ap_req: &[u8],
+    conversation: &[u8],
+    now: SystemTime,
+    rng: &mut dyn RngCore,
+) -> Result<KrbAccepted, KrbReject> {
+    let conv = (!conversation.is_empty()).then_some(conversation);
+    verify(
+        &svc.config,
+        &svc.keys,
+        svc.replay_cache(),
+        mech,
+        ap_req,
+        conv,
+        now,
+        rng,
+    )
+    .map_err(|f| reject(&svc.keys, mech, f, now))
 }
 
 /// The KRB-ERROR token for a failure (RFC 4121 §4.1 TOK_ID 03 00).
@@ -154,12 +192,14 @@ fn principal(comps: &[&str]) -> PrincipalName {
     kerbside_wire::krb::principal(kerbside_wire::krb::constants::name_type::NT_SRV_HST, comps)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn verify(
     config: &AcceptorConfig,
     keys: &ServiceKeys,
     replay: &ReplayCache,
     mech: &Oid,
     ap_req: &[u8],
+    iakerb_conversation: Option<&[u8]>,
     now: SystemTime,
     rng: &mut dyn RngCore,
 ) -> Result<KrbAccepted, Failure> {
@@ -339,7 +379,38 @@ fn verify(
         ),
         None => None,
     };
-    // 9. Replay cache.
+    // 9. IAKERB finished (draft-ietf-kitten-iakerb-03 §3.2): the subkey's
+    // checksum over the conversation proves the initiator saw exactly the
+    // tokens we exchanged, so a man in the middle of the proxied KDC
+    // exchanges cannot go unnoticed.
+    let finished = match iakerb_conversation {
+        None => None,
+        Some(conv) => match gss_ck.iakerb_finished() {
+            Some((flavor, data)) => {
+                let Some(subkey) = &initiator_subkey else {
+                    return Err(with_client(
+                        code::KRB_AP_ERR_MODIFIED,
+                        "IAKERB finished checksum without an authenticator subkey",
+                    ));
+                };
+                gss_checksum::verify_iakerb_finished(subkey, conv, data, flavor).map_err(|_| {
+                    with_client(
+                        code::KRB_AP_ERR_MODIFIED,
+                        "IAKERB finished checksum does not verify",
+                    )
+                })?;
+                Some(flavor)
+            }
+            None if config.iakerb.as_ref().is_none_or(|c| c.require_finished) => {
+                return Err(with_client(
+                    code::KRB_AP_ERR_MODIFIED,
+                    "IAKERB finished checksum missing",
+                ));
+            }
+            None => None,
+        },
+    };
+    // 10. Replay cache.
     let client = format!("{}@{}", ticket.cname.name_string.join("/"), ticket.crealm);
     let service = format!("{}@{}", t.sname.name_string.join("/"), t.realm);
     // RFC 4120 §3.2.3 names the (ctime, cusec, client, server) tuple; the
@@ -448,6 +519,7 @@ fn verify(
         reply,
         context,
         ticket_end: from_kerberos_time(&ticket.endtime),
+        finished,
     })
 }
 

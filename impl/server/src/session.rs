@@ -2,6 +2,8 @@
 
 use kerbside_client::gss::{Mechanism, SecurityContext};
 
+use crate::iakerb_acceptor::IakerbSummary;
+
 /// How the client authenticated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
@@ -33,4 +35,6 @@ pub struct Session {
     pub via: Via,
     /// Per-message protection for the application.
     pub context: SecurityContext,
+    /// Set when the ticket was obtained through this server (IAKERB).
+    pub iakerb: Option<IakerbSummary>,
 }

@@ -14,6 +14,14 @@
 //!   The MIC covers DER(MechTypeList) *as this acceptor received it*, so a
 //!   list edited in transit fails verification here
 //!   ([`AcceptError::DowngradeDetected`]) and the initiator gets `reject`.
+//! * IAKERB (draft-ietf-kitten-iakerb-03) is selectable when the server
+//!   is configured for it: its proxy tokens ride in intermediate
+//!   NegTokenResps (`accept-incomplete`, supportedMech IAKERB in the
+//!   first) while the KDC exchanges are relayed
+//!   ([`SpnegoOutcome::ProxyKdc`], resumed by [`SpnegoAcceptor::kdc_reply`]);
+//!   the AP-REQ then completes a Kerberos context and the mechListMIC is
+//!   always required (IAKERB is never both sides' first choice: our first
+//!   is Kerberos), as Windows sends it (protocols.md §2.5 step 4).
 //! * Failures answer NegTokenResp `reject`; a Kerberos refusal also
 //!   carries its KRB-ERROR token (as MIT's acceptor sends it), so the
 //!   initiator learns KRB_AP_ERR_SKEW and friends.
@@ -24,11 +32,13 @@ use kerbside_client::gss::{Mechanism, SecurityContext};
 use kerbside_client::spnego::Downgrade;
 use kerbside_client::spnego::mech_list::{self, mechanism_of};
 use kerbside_wire::der::Oid;
-use kerbside_wire::gss::{self, tok_id};
+use kerbside_wire::gss::{self, oid, tok_id};
 use kerbside_wire::spnego::{NegState, NegTokenResp, NegotiationToken, mech_type_list_der};
 use rand_core::RngCore;
 
+use crate::acceptor::{KdcProxyFailure, KdcProxyRequest};
 use crate::error::{AcceptError, AcceptFailure};
+use crate::iakerb_acceptor::{IakerbAcceptor, IakerbOutcome, IakerbSummary};
 use crate::krb_acceptor;
 use crate::ntlm_acceptor::{NtlmAcceptor, NtlmStep};
 use crate::service::AppService;
@@ -46,6 +56,9 @@ pub enum SpnegoOutcome {
         /// The authenticated session.
         session: Box<Session>,
     },
+    /// IAKERB: forward this KDC message and resume with
+    /// [`SpnegoAcceptor::kdc_reply`].
+    ProxyKdc(KdcProxyRequest),
 }
 
 #[derive(Debug)]
@@ -53,7 +66,19 @@ enum Inner {
     /// Kerberos: the next mechanism token is the AP-REQ.
     Kerberos,
     Ntlm(NtlmAcceptor),
+    Iakerb(Box<IakerbAcceptor>),
 }
+
+/// What a mechanism token produced.
+enum Fed {
+    /// A token for the initiator (or none).
+    Token(Option<Vec<u8>>),
+    /// IAKERB wants a KDC message relayed first.
+    Proxy(KdcProxyRequest),
+}
+
+/// An established context waiting for the mechListMIC exchange.
+type Established = (String, SecurityContext, Option<IakerbSummary>);
 
 /// One SPNEGO negotiation, acceptor side.
 #[derive(Debug)]
@@ -62,7 +87,9 @@ pub struct SpnegoAcceptor {
     mech_types_der: Vec<u8>,
     selected: Option<(Mechanism, Oid)>,
     inner: Option<Inner>,
-    established: Option<(String, SecurityContext)>,
+    established: Option<Established>,
+    /// The reply being built after a relayed KDC exchange is the first.
+    pending_first: bool,
     mic_required: bool,
     mic_sent: bool,
     mic_received: bool,
@@ -100,6 +127,7 @@ impl SpnegoAcceptor {
             selected: None,
             inner: None,
             established: None,
+            pending_first: false,
             mic_required: false,
             mic_sent: false,
             mic_received: false,
@@ -149,8 +177,12 @@ impl SpnegoAcceptor {
             self.mech_types_der = mech_type_list_der(&init.mech_types);
             // RFC 4178 §5: the initiator's order decides among what we accept.
             let accepted = svc.config.mode;
+            let iakerb_ok = svc.config.iakerb.is_some() && accepted.accepts(Mechanism::Kerberos);
             let Some((index, mechanism, oid)) =
                 init.mech_types.iter().enumerate().find_map(|(i, o)| {
+                    if *o == oid::IAKERB {
+                        return iakerb_ok.then(|| (i, Mechanism::Kerberos, o.clone()));
+                    }
                     mechanism_of(o)
                         .filter(|m| accepted.accepts(*m))
                         .map(|m| (i, m, o.clone()))
@@ -158,11 +190,13 @@ impl SpnegoAcceptor {
             else {
                 return Err(self.reject(AcceptError::NoCommonMechanism, None));
             };
+            let is_iakerb = oid == oid::IAKERB;
             let our_first = accepted.mechanisms().first().copied();
-            self.mic_required = index != 0 || our_first != Some(mechanism);
+            self.mic_required = index != 0 || our_first != Some(mechanism) || is_iakerb;
             self.selected = Some((mechanism, oid));
             self.inner = Some(match mechanism {
                 Mechanism::Ntlm => Inner::Ntlm(NtlmAcceptor::new()),
+                _ if is_iakerb => Inner::Iakerb(Box::new(IakerbAcceptor::new())),
                 _ => Inner::Kerberos,
             });
             // The optimistic token only counts when it is for our choice.
@@ -212,9 +246,59 @@ impl SpnegoAcceptor {
                     None,
                 ));
             }
-            mech_out = self.feed(svc, &t, now, rng)?;
+            match self.feed(svc, &t, now, rng)? {
+                Fed::Token(out) => mech_out = out,
+                Fed::Proxy(req) => {
+                    if mic.is_some() {
+                        return Err(self.reject(
+                            AcceptError::UnexpectedToken(
+                                "mechListMIC before the context was established",
+                            ),
+                            None,
+                        ));
+                    }
+                    self.pending_first = self.first;
+                    return Ok(SpnegoOutcome::ProxyKdc(req));
+                }
+            }
         }
-        let Some((_, ctx)) = self.established.as_mut() else {
+        self.after_mech(mech_out, mic, initiator_waits)
+    }
+
+    /// The KDC's answer to the last [`SpnegoOutcome::ProxyKdc`]: the IAKERB
+    /// token goes back in a NegTokenResp (the first one names IAKERB as
+    /// supportedMech); no answer rejects with the 85/86 token.
+    pub fn kdc_reply(
+        &mut self,
+        svc: &AppService,
+        reply: Result<&[u8], KdcProxyFailure>,
+        now: SystemTime,
+        rng: &mut dyn RngCore,
+    ) -> Result<SpnegoOutcome, AcceptFailure> {
+        self.first = self.pending_first;
+        let result = match self.inner.as_mut() {
+            Some(Inner::Iakerb(ia)) if !self.done && ia.is_awaiting_kdc() => {
+                match ia.kdc_reply(svc, reply, now, rng) {
+                    Ok(t) => self.after_mech(Some(t), None, true),
+                    Err(f) => Err(self.reject(f.error, f.reply)),
+                }
+            }
+            _ => Err(AcceptFailure::silent(AcceptError::State)),
+        };
+        self.first = false;
+        self.pending_first = false;
+        result
+    }
+
+    /// Everything after the mechanism token was processed: the reply for
+    /// an unfinished context, or the mechListMIC exchange and completion.
+    fn after_mech(
+        &mut self,
+        mech_out: Option<Vec<u8>>,
+        mic: Option<Vec<u8>>,
+        initiator_waits: bool,
+    ) -> Result<SpnegoOutcome, AcceptFailure> {
+        let Some((_, ctx, _)) = self.established.as_mut() else {
             if mic.is_some() {
                 return Err(self.reject(
                     AcceptError::UnexpectedToken("mechListMIC before the context was established"),
@@ -288,7 +372,7 @@ impl SpnegoAcceptor {
             None
         };
         self.done = true;
-        let Some((client, context)) = self.established.take() else {
+        let Some((client, context, iakerb)) = self.established.take() else {
             return Err(AcceptFailure::silent(AcceptError::State));
         };
         let mechanism = context.mechanism();
@@ -299,6 +383,7 @@ impl SpnegoAcceptor {
                 mechanism,
                 via: Via::Spnego,
                 context,
+                iakerb,
             }),
         })
     }
@@ -318,7 +403,7 @@ impl SpnegoAcceptor {
         token: &[u8],
         now: SystemTime,
         rng: &mut dyn RngCore,
-    ) -> Result<Option<Vec<u8>>, AcceptFailure> {
+    ) -> Result<Fed, AcceptFailure> {
         match self.inner.take() {
             Some(Inner::Kerberos) => {
                 let krb = match gss::decode_krb_token(token) {
@@ -348,8 +433,9 @@ impl SpnegoAcceptor {
                     rng,
                 ) {
                     Ok(a) => {
-                        self.established = Some((a.client, SecurityContext::Kerberos(a.context)));
-                        Ok(a.reply)
+                        self.established =
+                            Some((a.client, SecurityContext::Kerberos(a.context), None));
+                        Ok(Fed::Token(a.reply))
                     }
                     Err(r) => Err(self.reject(
                         AcceptError::Kerberos {
@@ -364,7 +450,7 @@ impl SpnegoAcceptor {
                 match n.step(&svc.config.ntlm, &svc.accounts, token, now, rng) {
                     Ok(NtlmStep::Challenge(c)) => {
                         self.inner = Some(Inner::Ntlm(n));
-                        Ok(Some(c))
+                        Ok(Fed::Token(Some(c)))
                     }
                     Ok(NtlmStep::Accepted(a)) => {
                         let client = if a.domain.is_empty() {
@@ -372,12 +458,33 @@ impl SpnegoAcceptor {
                         } else {
                             format!("{}\\{}", a.domain, a.user)
                         };
-                        self.established = Some((client, SecurityContext::Ntlm(a.context)));
-                        Ok(None)
+                        self.established = Some((client, SecurityContext::Ntlm(a.context), None));
+                        Ok(Fed::Token(None))
                     }
                     Err(e) => Err(self.reject(AcceptError::Ntlm(e), None)),
                 }
             }
+            Some(Inner::Iakerb(mut ia)) => match ia.step(svc, token, now, rng) {
+                Ok(IakerbOutcome::Reply(t)) => {
+                    self.inner = Some(Inner::Iakerb(ia));
+                    Ok(Fed::Token(Some(t)))
+                }
+                Ok(IakerbOutcome::Proxy(req)) => {
+                    self.inner = Some(Inner::Iakerb(ia));
+                    Ok(Fed::Proxy(req))
+                }
+                Ok(IakerbOutcome::Accepted(a)) => {
+                    let a = *a;
+                    let summary = ia.summary(a.finished);
+                    self.established = Some((
+                        a.client,
+                        SecurityContext::Kerberos(a.context),
+                        Some(summary),
+                    ));
+                    Ok(Fed::Token(a.reply))
+                }
+                Err(f) => Err(self.reject(f.error, f.reply)),
+            },
             None => Err(self.reject(AcceptError::State, None)),
         }
     }

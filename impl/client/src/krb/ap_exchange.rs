@@ -93,6 +93,23 @@ impl ApRequest {
         now: SystemTime,
         rng: &mut dyn RngCore,
     ) -> Self {
+        let subkey = options
+            .subkey
+            .then(|| Key::random(creds.session_key.etype(), rng));
+        Self::build_with_subkey(creds, options, subkey, now, rng)
+    }
+
+    /// Builds an AP-REQ whose authenticator carries `subkey` (ignoring
+    /// `options.subkey`): for checksums that must be keyed with the subkey
+    /// before the authenticator exists, like IAKERB's finished checksum
+    /// (draft-ietf-kitten-iakerb-03 §3.2).
+    pub fn build_with_subkey(
+        creds: &Credentials,
+        options: &ApOptions,
+        subkey: Option<Key>,
+        now: SystemTime,
+        rng: &mut dyn RngCore,
+    ) -> Self {
         let session = &creds.session_key;
         let cksum = match &options.checksum {
             AuthenticatorChecksum::None => None,
@@ -102,7 +119,6 @@ impl ApRequest {
             }),
             AuthenticatorChecksum::Raw(ck) => Some(ck.clone()),
         };
-        let subkey = options.subkey.then(|| Key::random(session.etype(), rng));
         let seq_number = options
             .seq_number
             .or_else(|| options.mutual.then(|| nonce(rng) & 0x3fff_ffff));
