@@ -436,7 +436,11 @@ impl<'p> Driver<'p> {
                     let clients = l.client.names();
                     let every = l.every.map(|d| d.0).unwrap_or_default();
                     for i in 0..l.count {
-                        let at = ev.at.0 + every * i;
+                        // Saturate: a schedule beyond Duration::MAX is simply never reached.
+                        let at = every
+                            .checked_mul(i)
+                            .and_then(|d| ev.at.0.checked_add(d))
+                            .unwrap_or(Duration::MAX);
                         let client = clients[i as usize % clients.len()].to_owned();
                         let id = self.new_logon(
                             &client,

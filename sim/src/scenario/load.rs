@@ -114,7 +114,9 @@ fn table_context(text: &str, offset: usize) -> Option<(String, Option<usize>)> {
         return Some((name, None));
     }
     let header = format!("[[{name}]]");
-    let index = text[..start]
+    let index = text
+        .get(..start)
+        .unwrap_or(text)
         .lines()
         .filter(|l| l.trim().starts_with(&header))
         .count();
@@ -168,10 +170,12 @@ fn locate_parse_error(text: &str, origin: &str, e: &toml::de::Error) -> Located 
     }
     if field_name.is_none() {
         // The span points at a value: name its key.
-        let line_start = text[..span.start.min(text.len())]
+        let line_start = text
+            .get(..span.start.min(text.len()))
+            .unwrap_or("")
             .rfind('\n')
             .map_or(0, |i| i + 1);
-        let line = &text[line_start..];
+        let line = text.get(line_start..).unwrap_or("");
         if let Some((k, _)) = line.split_once('=') {
             let k = k.trim();
             if !k.is_empty()
@@ -310,6 +314,30 @@ role = "client"
         let e = err("\n[network]\nlatnecy = \"5ms\"\n");
         assert_eq!(e.line, 21, "{e}");
         assert!(e.message.contains("unknown field `latnecy`"), "{e}");
+    }
+
+    proptest::proptest! {
+        /// Whatever is typed into a scenario file, loading it returns a
+        /// scenario or a located error; it never panics.
+        #[test]
+        fn mangled_files_never_panic(
+            edits in proptest::collection::vec((0usize..2000, proptest::prelude::any::<char>(), 0u8..3), 1..8)
+        ) {
+            let mut text: Vec<char> = format!("{BASE}[[timeline]]\nat = \"1s\"\naction = \"logon\"\nclient = \"laptop\"\nuser = \"alice\"\n").chars().collect();
+            for (pos, c, op) in edits {
+                let pos = pos % (text.len() + 1);
+                match op {
+                    0 => text.insert(pos, c),
+                    1 if pos < text.len() => { text.remove(pos); }
+                    _ if pos < text.len() => text[pos] = c,
+                    _ => {}
+                }
+            }
+            let text: String = text.into_iter().collect();
+            if let Err(ScenarioError::Invalid(l)) = load_str(&text, "m.toml") {
+                proptest::prop_assert!(l.line >= 1 && l.column >= 1);
+            }
+        }
     }
 
     #[test]
