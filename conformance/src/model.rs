@@ -925,6 +925,7 @@ pub struct RelayInput {
 /// How a relay request body is built; `kind` selects one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
+#[allow(clippy::large_enum_variant)] // read once per test; boxing only adds noise
 pub enum BodyRecipe {
     /// A KDC-PROXY-MESSAGE around a Kerberos request.
     Kkdcp(KkdcpBody),
@@ -1346,6 +1347,19 @@ impl TestGroup {
             TestGroup::GssAccept(g) => each(&g.tests),
             TestGroup::Negotiation(g) => each(&g.tests),
         }
+    }
+
+    /// The group's parameters as JSON (part of a test's substance).
+    pub fn params_json(&self) -> serde_json::Value {
+        let v = match self {
+            TestGroup::WireDecode(g) => serde_json::to_value(&g.params),
+            TestGroup::Crypto(g) => serde_json::to_value(&g.params),
+            TestGroup::KdcExchange(g) => serde_json::to_value(&g.params),
+            TestGroup::RelayRequest(g) => serde_json::to_value(&g.params),
+            TestGroup::GssAccept(g) => serde_json::to_value(&g.params),
+            TestGroup::Negotiation(g) => serde_json::to_value(&g.params),
+        };
+        v.unwrap_or(serde_json::Value::Null)
     }
 
     /// Number of tests.

@@ -5,6 +5,7 @@
 pub mod accept;
 pub mod crypto;
 pub mod kdc;
+pub mod negotiation;
 pub mod relay;
 pub mod wire;
 
@@ -48,7 +49,7 @@ pub fn check_file(file: &VectorFile) -> Vec<CaseResult> {
             TestGroup::KdcExchange(g) => kdc::evaluate_group(g),
             TestGroup::RelayRequest(g) => relay::evaluate_group(g),
             TestGroup::GssAccept(g) => accept::evaluate_group(g),
-            TestGroup::Negotiation(_) => Vec::new(),
+            TestGroup::Negotiation(g) => negotiation::evaluate_group(g),
         };
         let ids: Vec<(u32, String)> = g
             .metas()

@@ -218,7 +218,8 @@ fn rfc3962() -> VectorFile {
     let x64 = "X".repeat(64);
     let x65 = "X".repeat(65);
     let salt5 = hex::decode("1234567878563412").unwrap_or_default();
-    let cases: Vec<(u32, String, Vec<u8>, &str, &str, &str)> = vec![
+    type Case<'a> = (u32, String, Vec<u8>, &'a str, &'a str, &'a str);
+    let cases: Vec<Case<'_>> = vec![
         (
             1,
             "password".into(),

@@ -1641,3 +1641,9 @@ fn tgs_suite() -> VectorFile {
     )));
     s.finish()
 }
+
+/// The AS-REQ the live runner sends first to read a KDC's clock from its
+/// KRB-ERROR: a client that exists nowhere.
+pub fn probe_recipe() -> KdcRecipe {
+    KdcRecipe::AsReq(as_recipe("kerbside-conform-clock-probe"))
+}
