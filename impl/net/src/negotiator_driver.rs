@@ -95,6 +95,7 @@ pub struct NegotiatorDriver<N: Net, C: Clock> {
     iakerb: Option<Rc<dyn StageHandler>>,
     localkdc: Option<Rc<dyn StageHandler>>,
     origin: tokio::time::Instant,
+    mono: Option<Rc<dyn Fn() -> Duration>>,
     stats: RefCell<DriverStats>,
 }
 
@@ -130,6 +131,7 @@ impl<N: Net, C: Clock> NegotiatorDriver<N, C> {
             iakerb: None,
             localkdc: None,
             origin: tokio::time::Instant::now(),
+            mono: None,
             stats: RefCell::new(DriverStats::default()),
         }
     }
@@ -146,6 +148,23 @@ impl<N: Net, C: Clock> NegotiatorDriver<N, C> {
     pub fn with_localkdc(mut self, handler: Rc<dyn StageHandler>) -> Self {
         self.localkdc = Some(handler);
         self
+    }
+
+    /// Replaces the monotonic clock (default: tokio's, since the driver was
+    /// made). The simulation passes its scenario time, which also advances
+    /// when idle stretches are skipped, so negative-cache entries expire
+    /// across them; timers still sleep on tokio's clock, relative to now.
+    #[must_use]
+    pub fn with_monotonic(mut self, mono: Rc<dyn Fn() -> Duration>) -> Self {
+        self.mono = Some(mono);
+        self
+    }
+
+    fn mono(&self) -> Duration {
+        match &self.mono {
+            Some(f) => f(),
+            None => tokio::time::Instant::now().saturating_duration_since(self.origin),
+        }
     }
 
     /// The policy.
@@ -179,7 +198,7 @@ impl<N: Net, C: Clock> NegotiatorDriver<N, C> {
 
     fn now(&self) -> Now {
         Now {
-            mono: tokio::time::Instant::now().saturating_duration_since(self.origin),
+            mono: self.mono(),
             wall: self.clock.now(),
         }
     }
@@ -280,7 +299,11 @@ impl<N: Net, C: Clock> NegotiatorDriver<N, C> {
             // 3. The earliest timer.
             if let Some(&(at, id)) = timers.first() {
                 if sleep.as_ref().is_none_or(|(d, _)| *d != at) {
-                    *sleep = Some((at, Box::pin(tokio::time::sleep_until(self.origin + at))));
+                    // Relative to now: the monotonic source may run ahead of
+                    // tokio's clock (the simulation's idle skipping).
+                    let wait = at.saturating_sub(self.mono());
+                    let deadline = tokio::time::Instant::now() + wait;
+                    *sleep = Some((at, Box::pin(tokio::time::sleep_until(deadline))));
                 }
                 if let Some((_, s)) = sleep.as_mut()
                     && s.as_mut().poll(cx).is_ready()

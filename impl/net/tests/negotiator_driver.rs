@@ -399,3 +399,39 @@ fn raw_ntlm_to_an_ntlm_only_device() {
         assert_eq!(*seen.0.borrow(), ["CORP.EXAMPLE\\alice ntlm messages=1"]);
     });
 }
+
+#[test]
+fn an_injected_monotonic_clock_expires_the_negative_cache_across_skipped_time() {
+    use std::cell::Cell;
+    run(async {
+        let kdc = start_kdc().await;
+        let dead = dead_addr().await;
+        let (app, _) = start_app(AcceptMode::Negotiate).await;
+        let mut p = policy(&[dead, kdc]);
+        p.negative_cache.ttl = Duration::from_secs(600);
+        p.tickets.cache = false;
+        // Scenario time = tokio time + whatever the test skips.
+        let skipped = Rc::new(Cell::new(Duration::ZERO));
+        let origin = tokio::time::Instant::now();
+        let s2 = skipped.clone();
+        let d = driver(p, None).with_monotonic(Rc::new(move || {
+            tokio::time::Instant::now().saturating_duration_since(origin) + s2.get()
+        }));
+        let r = d.logon(request(1, app)).await;
+        assert!(r.is_success(), "{:?}", r.error);
+        assert_eq!(r.count(ids::SKIPPED), 0);
+        // Five minutes later (skipped, not slept): still cached.
+        skipped.set(Duration::from_secs(300));
+        let r = d.logon(request(2, app)).await;
+        assert_eq!(r.count(ids::SKIPPED), 1);
+        // Eleven minutes: expired, the dead DC is asked (and refuses) again.
+        skipped.set(Duration::from_secs(660));
+        let r = d.logon(request(3, app)).await;
+        assert!(r.is_success(), "{:?}", r.error);
+        assert_eq!(r.count(ids::SKIPPED), 0);
+        assert_eq!(
+            r.attempts().next().map(|a| a.outcome),
+            Some(AttemptOutcome::Refused)
+        );
+    });
+}
