@@ -94,30 +94,49 @@ load() { # target concurrency [extra args]
         --duration "${SECONDS_PER_RUN}s" --timeout 10s --json "$@"
 }
 
-echo "| target | clients | AS-REP/s | p50 ms | p90 ms | p99 ms | errors |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
-declare -A RPS P50
+# Each cell runs REPEAT times, interleaved (direct, kerbside, kdcproxy,
+# direct, ...) so a burst of load from elsewhere on the machine hits all
+# three alike; the table shows the median run (by AS-REP/s) of each cell.
+REPEAT=${REPEAT:-3}
+RESULTS=$D/results.jsonl
+: >"$RESULTS"
 for c in $CLIENTS; do
-    for t in direct kerbside kdcproxy; do
-        case $t in
-            direct) out=$(load tcp://127.0.0.1:$KDC_PORT "$c"); name="MIT krb5kdc direct (TCP)";;
-            kerbside) out=$(load https://127.0.0.1:$RELAY_PORT/KdcProxy "$c" --ca "$D/pki/ca.pem"); name="kerbside relay (HTTPS)";;
-            kdcproxy) out=$(load https://127.0.0.1:$KP_PORT/KdcProxy "$c" --ca "$D/pki/ca.pem"); name="kdcproxy (HTTPS)";;
-        esac
-        read -r rps p50 p90 p99 errs < <(/usr/bin/python3 -c '
-import json,sys
-j=json.loads(sys.stdin.read())
-e=sum(j["krb_errors"].values())+sum(j["transport_errors"].values())+j["timeouts"]+j["bad_replies"]
-l=j["latency_us"]
-print(round(j["as_rep_per_s"]), l["p50"]/1000, l["p90"]/1000, l["p99"]/1000, e)' <<<"$out")
-        echo "| $name | $c | $rps | $p50 | $p90 | $p99 | $errs |"
-        RPS[$t,$c]=$rps; P50[$t,$c]=$p50
+    for r in $(seq "$REPEAT"); do
+        for t in direct kerbside kdcproxy; do
+            case $t in
+                direct) out=$(load tcp://127.0.0.1:$KDC_PORT "$c");;
+                kerbside) out=$(load https://127.0.0.1:$RELAY_PORT/KdcProxy "$c" --ca "$D/pki/ca.pem");;
+                kdcproxy) out=$(load https://127.0.0.1:$KP_PORT/KdcProxy "$c" --ca "$D/pki/ca.pem");;
+            esac
+            printf '{"t":"%s","c":%s,"load":"%s","r":%s}\n' "$t" "$c" "$(cut -d' ' -f1 /proc/loadavg)" "$out" >>"$RESULTS"
+        done
     done
 done
-echo
-for c in $CLIENTS; do
-    /usr/bin/python3 -c "
-k,p,dk,dd,dp=$((RPS[kerbside,$c])),$((RPS[kdcproxy,$c])),${P50[kerbside,$c]},${P50[direct,$c]},${P50[kdcproxy,$c]}
-print(f'clients=$c: kerbside/kdcproxy throughput {k/p:.1f}x; p50 added over direct KDC: kerbside {dk-dd:+.3f} ms, kdcproxy {dp-dd:+.3f} ms')"
-done
-echo "(relay audit lines written: $(wc -l <"$D/audit.jsonl"); machine load: $(cut -d' ' -f1-3 /proc/loadavg))"
+/usr/bin/python3 - "$RESULTS" "$REPEAT" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+names = {"direct": "MIT krb5kdc direct (TCP)", "kerbside": "kerbside relay (HTTPS)", "kdcproxy": "kdcproxy (HTTPS)"}
+print(f"median of {sys.argv[2]} interleaved runs per cell")
+print("| target | clients | AS-REP/s | p50 ms | p90 ms | p99 ms | errors | all runs AS-REP/s |")
+print("|---|---:|---:|---:|---:|---:|---:|---|")
+med = {}
+for c in sorted({r["c"] for r in rows}):
+    for t in ["direct", "kerbside", "kdcproxy"]:
+        runs = sorted((r for r in rows if r["c"] == c and r["t"] == t), key=lambda r: r["r"]["as_rep_per_s"])
+        m = runs[len(runs) // 2]["r"]
+        errs = sum(sum(x["r"]["krb_errors"].values()) + sum(x["r"]["transport_errors"].values())
+                   + x["r"]["timeouts"] + x["r"]["bad_replies"] for x in runs)
+        l = m["latency_us"]
+        med[t, c] = m
+        allr = ", ".join(f'{x["r"]["as_rep_per_s"]:.0f}' for x in runs)
+        print(f'| {names[t]} | {c} | {m["as_rep_per_s"]:.0f} | {l["p50"]/1000:.3f} | {l["p90"]/1000:.3f} | {l["p99"]/1000:.3f} | {errs} | {allr} |')
+print()
+for c in sorted({r["c"] for r in rows}):
+    d, k, p = med["direct", c], med["kerbside", c], med["kdcproxy", c]
+    print(f'clients={c}: kerbside/kdcproxy throughput {k["as_rep_per_s"]/p["as_rep_per_s"]:.1f}x; '
+          f'p50 added over direct KDC: kerbside {(k["latency_us"]["p50"]-d["latency_us"]["p50"])/1000:+.3f} ms, '
+          f'kdcproxy {(p["latency_us"]["p50"]-d["latency_us"]["p50"])/1000:+.3f} ms')
+loads = [float(r["load"]) for r in rows]
+print(f"(1-min load average during the runs: {min(loads):.1f} to {max(loads):.1f})")
+PY
+echo "(relay audit lines written: $(wc -l <"$D/audit.jsonl"))"
