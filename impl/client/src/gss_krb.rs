@@ -20,10 +20,11 @@
 
 use std::time::SystemTime;
 
+use kerbside_crypto::Key;
 use kerbside_crypto::gss::{GssError, Role};
 use kerbside_crypto::gss_checksum::{
-    CKSUMTYPE_GSSAPI, GSS_C_CONF_FLAG, GSS_C_INTEG_FLAG, GSS_C_MUTUAL_FLAG, GSS_C_REPLAY_FLAG,
-    GSS_C_SEQUENCE_FLAG, GssChecksum,
+    self, CKSUMTYPE_GSSAPI, FinishedFlavor, GSS_C_CONF_FLAG, GSS_C_INTEG_FLAG, GSS_C_MUTUAL_FLAG,
+    GSS_C_REPLAY_FLAG, GSS_C_SEQUENCE_FLAG, GssChecksum, GssExtension,
 };
 use kerbside_wire::WireError;
 use kerbside_wire::der::Oid;
@@ -120,6 +121,8 @@ enum State {
 pub struct KrbInitiator {
     state: State,
     flags: u32,
+    /// The OID the AP-REQ was framed with.
+    framing: Oid,
 }
 
 impl KrbInitiator {
@@ -131,20 +134,60 @@ impl KrbInitiator {
         now: SystemTime,
         rng: &mut dyn RngCore,
     ) -> Result<(Self, Vec<u8>), GssKrbError> {
+        Self::start_framed(creds, options, &oid::KRB5, None, now, rng)
+    }
+
+    /// The AP-REQ that ends an IAKERB exchange (draft-ietf-kitten-iakerb-03
+    /// §3.2): framed with `framing` (MIT uses the IAKERB OID, Windows the
+    /// krb5 one), and, when `conversation` (every IAKERB token sent and
+    /// received) is not empty, the finished checksum over it keyed with the
+    /// authenticator subkey, in the RFC 6542 extension `flavor` names. The
+    /// AP-REP may come back under `framing` or either Kerberos OID.
+    pub fn start_iakerb(
+        creds: &Credentials,
+        options: &KrbInitiatorOptions,
+        framing: &Oid,
+        conversation: &[u8],
+        flavor: FinishedFlavor,
+        now: SystemTime,
+        rng: &mut dyn RngCore,
+    ) -> Result<(Self, Vec<u8>), GssKrbError> {
+        let finished = (!conversation.is_empty()).then_some((conversation, flavor));
+        Self::start_framed(creds, options, framing, finished, now, rng)
+    }
+
+    fn start_framed(
+        creds: &Credentials,
+        options: &KrbInitiatorOptions,
+        framing: &Oid,
+        finished: Option<(&[u8], FinishedFlavor)>,
+        now: SystemTime,
+        rng: &mut dyn RngCore,
+    ) -> Result<(Self, Vec<u8>), GssKrbError> {
         let flags = options.flags;
         let mutual = flags & GSS_C_MUTUAL_FLAG != 0;
+        // A 30-bit random sequence number, as MIT picks (and always sent:
+        // the acceptor's sequence state starts from it).
+        let seq = rng.next_u32() & 0x3fff_ffff;
+        // A fresh subkey protects the context (RFC 4121 §2) and keys the
+        // IAKERB finished checksum, so it exists before the checksum.
+        let subkey = Key::random(creds.session_key.etype(), rng);
+        let extensions = match finished {
+            Some((conversation, flavor)) => vec![GssExtension {
+                ext_type: flavor.ext_type(),
+                data: gss_checksum::iakerb_finished(&subkey, conversation, flavor),
+            }],
+            None => Vec::new(),
+        };
         // RFC 4121 §4.1.1: the GSS checksum binds the flags and channel
-        // bindings into the authenticator.
+        // bindings into the authenticator (RFC 6542 extensions after them).
         let checksum = GssChecksum {
             bindings_hash: options.channel_bindings,
             flags,
             delegation: None,
-            extensions: Vec::new(),
+            extensions,
         };
-        // A 30-bit random sequence number, as MIT picks (and always sent:
-        // the acceptor's sequence state starts from it).
-        let seq = rng.next_u32() & 0x3fff_ffff;
-        let ap = ApRequest::build(
+        let ap = ApRequest::build_with_subkey(
             creds,
             &ApOptions {
                 mutual,
@@ -155,10 +198,11 @@ impl KrbInitiator {
                 }),
                 seq_number: Some(seq),
             },
+            Some(subkey),
             now,
             rng,
         );
-        let token = gss::encode_krb_token(&oid::KRB5, tok_id::AP_REQ, &ap.bytes);
+        let token = gss::encode_krb_token(framing, tok_id::AP_REQ, &ap.bytes);
         let state = if mutual {
             State::AwaitingApRep {
                 pending: ap.pending,
@@ -177,7 +221,14 @@ impl KrbInitiator {
                 flags,
             )?)
         };
-        Ok((Self { state, flags }, token))
+        Ok((
+            Self {
+                state,
+                flags,
+                framing: framing.clone(),
+            },
+            token,
+        ))
     }
 
     /// True once the context is established.
@@ -197,8 +248,9 @@ impl KrbInitiator {
         };
         let t = gss::decode_krb_token(token)?;
         // The acceptor answers under the OID we framed with; MIT and
-        // Windows also accept (and Windows sends) the legacy MS OID.
-        if t.mech != oid::KRB5 && t.mech != oid::MS_KRB5 {
+        // Windows also accept (and Windows sends) the legacy MS OID, and
+        // after IAKERB Windows answers under krb5's (protocols.md §2.2).
+        if t.mech != oid::KRB5 && t.mech != oid::MS_KRB5 && t.mech != self.framing {
             return Err(GssKrbError::UnexpectedToken(format!(
                 "framing mechanism {} is not Kerberos",
                 t.mech

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod gss;
 pub mod gss_krb;
+pub mod iakerb;
 pub mod krb;
 pub mod negotiator;
 pub mod ntlm;

@@ -31,8 +31,8 @@
 //!    GSS_S_BAD_SIG; either flavour is taken, see
 //!    `kerbside_crypto::gss_checksum::FinishedFlavor`);
 //! 10. the replay cache has not seen this authenticator (ctime, cusec,
-//!    client, server and its integrity tag; KRB_AP_ERR_REPEAT), checked
-//!    last so forgeries cannot fill it.
+//!     client, server and its integrity tag; KRB_AP_ERR_REPEAT), checked
+//!     last so forgeries cannot fill it.
 //!
 //! Then, if the initiator asked for mutual authentication, the AP-REP
 //! echoes ctime/cusec with a fresh acceptor subkey and sequence number,

@@ -5,6 +5,7 @@ use kerbside_wire::der::Oid;
 
 use crate::gss::ProtectionError;
 use crate::gss_krb::GssKrbError;
+use crate::iakerb::IakerbError;
 use crate::ntlm::NtlmClientError;
 
 /// How the mechListMIC exchange revealed tampering with the negotiation
@@ -67,6 +68,9 @@ pub enum SpnegoError {
     /// The NTLM mechanism failed.
     #[error("ntlm: {0}")]
     Ntlm(#[from] NtlmClientError),
+    /// IAKERB failed (85/86 from the proxy, a KDC or AP error).
+    #[error("iakerb: {0}")]
+    Iakerb(#[from] IakerbError),
     /// A call out of order.
     #[error("SPNEGO initiator is not in a state for this call")]
     State,
@@ -85,6 +89,7 @@ impl SpnegoError {
     pub fn krb_code(&self) -> Option<i32> {
         match self {
             SpnegoError::Kerberos(e) => e.krb_code(),
+            SpnegoError::Iakerb(e) => e.krb_code(),
             _ => None,
         }
     }

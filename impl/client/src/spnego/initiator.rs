@@ -26,6 +26,7 @@ use super::error::{Downgrade, SpnegoError};
 use super::mech_list::{self, mechanism_of};
 use crate::gss::{Mechanism, SecurityContext};
 use crate::gss_krb::{GssKrbError, KrbInitiator, KrbInitiatorOptions};
+use crate::iakerb::{IakerbError, IakerbInitiator, IakerbStep};
 use crate::krb::Credentials;
 use crate::ntlm::NtlmClient;
 
@@ -42,6 +43,9 @@ pub enum OfferedMech {
     },
     /// NTLM with the user's credentials.
     Ntlm(Box<NtlmClient>),
+    /// IAKERB (OID 1.3.6.1.5.2.5): Kerberos with the KDC exchanges relayed
+    /// by the acceptor; its context is a Kerberos one.
+    Iakerb(Box<IakerbInitiator>),
 }
 
 impl OfferedMech {
@@ -58,9 +62,14 @@ impl OfferedMech {
         OfferedMech::Ntlm(Box::new(client))
     }
 
+    /// IAKERB through the acceptor.
+    pub fn iakerb(initiator: IakerbInitiator) -> Self {
+        OfferedMech::Iakerb(Box::new(initiator))
+    }
+
     fn mechanism(&self) -> Mechanism {
         match self {
-            OfferedMech::Kerberos { .. } => Mechanism::Kerberos,
+            OfferedMech::Kerberos { .. } | OfferedMech::Iakerb(_) => Mechanism::Kerberos,
             OfferedMech::Ntlm(_) => Mechanism::Ntlm,
         }
     }
@@ -89,6 +98,7 @@ enum Mech {
     NotStarted(OfferedMech),
     Kerberos(Box<KrbInitiator>),
     Ntlm(Box<NtlmClient>),
+    Iakerb(Box<IakerbInitiator>),
     /// Started and dropped (the acceptor chose another), or its context
     /// moved into the initiator.
     Spent,
@@ -129,6 +139,9 @@ impl SpnegoInitiator {
         for (i, m) in mechs.into_iter().enumerate() {
             let mechanism = m.mechanism();
             match mechanism {
+                Mechanism::Kerberos if matches!(m, OfferedMech::Iakerb(_)) => {
+                    mech_types.push((oid::IAKERB, i));
+                }
                 Mechanism::Kerberos => {
                     if options.legacy_ms_krb5 {
                         mech_types.push((oid::MS_KRB5, i));
@@ -255,11 +268,26 @@ impl SpnegoInitiator {
         self.mech_types.first().map_or(0, |(_, i)| *i)
     }
 
-    /// The offer an OID names (Kerberos under either OID).
+    /// The OID the acceptor selected, once it has (IAKERB and Kerberos
+    /// share [`Mechanism::Kerberos`]; this tells them apart).
+    pub fn selected_oid(&self) -> Option<Oid> {
+        let i = self.selected?;
+        self.mech_types
+            .iter()
+            .find(|(_, j)| *j == i)
+            .map(|(o, _)| o.clone())
+    }
+
+    /// The offer an OID names: the exact OID, else Kerberos under either
+    /// Kerberos OID (never the IAKERB offer, which only its own OID names).
     fn offer_for(&self, mech: &Oid) -> Option<usize> {
+        if let Some((_, i)) = self.mech_types.iter().find(|(o, _)| o == mech) {
+            return Some(*i);
+        }
         let wanted = mechanism_of(mech)?;
         self.mech_types
             .iter()
+            .filter(|(o, _)| *o != oid::IAKERB)
             .map(|(_, i)| *i)
             .find(|i| self.mechs.get(*i).is_some_and(|(m, _)| *m == wanted))
     }
@@ -285,6 +313,10 @@ impl SpnegoInitiator {
                 let token = client.negotiate()?;
                 (Mech::Ntlm(client), token)
             }
+            OfferedMech::Iakerb(mut ia) => {
+                let token = ia.initial_token(now, rng)?;
+                (Mech::Iakerb(ia), token)
+            }
         };
         *slot = mech;
         Ok(token)
@@ -304,6 +336,10 @@ impl SpnegoInitiator {
                 Ok(None)
             }
             Some(Mech::Ntlm(c)) => Ok(Some(c.authenticate(token, now, rng)?)),
+            Some(Mech::Iakerb(ia)) => match ia.step(token, now, rng)? {
+                IakerbStep::Continue(t) => Ok(Some(t)),
+                IakerbStep::Complete(t) => Ok(t),
+            },
             _ => Err(SpnegoError::UnexpectedToken(
                 "a mechanism token after the mechanism finished",
             )),
@@ -315,17 +351,30 @@ impl SpnegoInitiator {
         match self.mechs.get_mut(i).map(|(_, m)| m) {
             Some(Mech::Kerberos(k)) => k.take_context().map(SecurityContext::Kerberos),
             Some(Mech::Ntlm(c)) => c.take_context().map(SecurityContext::Ntlm),
+            Some(Mech::Iakerb(ia)) => ia.take_context().map(SecurityContext::Kerberos),
             _ => None,
         }
     }
 
     /// The typed error inside a mechanism token that came with `reject`
     /// (MIT's acceptor returns the KRB-ERROR token this way).
-    fn mech_error(&mut self, token: &[u8]) -> Option<SpnegoError> {
+    fn mech_error(
+        &mut self,
+        token: &[u8],
+        now: SystemTime,
+        rng: &mut dyn RngCore,
+    ) -> Option<SpnegoError> {
         let i = self.selected.unwrap_or_else(|| self.first_choice());
         match self.mechs.get_mut(i).map(|(_, m)| m) {
             Some(Mech::Kerberos(k)) => match k.step(token) {
                 Err(e @ GssKrbError::Krb(_)) => Some(SpnegoError::Kerberos(e)),
+                _ => None,
+            },
+            // 85/86 inside an IAKERB token, or the AP-REQ's KRB-ERROR.
+            Some(Mech::Iakerb(ia)) => match ia.step(token, now, rng) {
+                Err(e @ (IakerbError::Proxy(_) | IakerbError::Gss(GssKrbError::Krb(_)))) => {
+                    Some(SpnegoError::Iakerb(e))
+                }
                 _ => None,
             },
             _ => None,
@@ -352,7 +401,7 @@ impl SpnegoInitiator {
             if let Some(e) = resp
                 .response_token
                 .as_deref()
-                .and_then(|t| self.mech_error(t))
+                .and_then(|t| self.mech_error(t, now, rng))
             {
                 return Err(e);
             }

@@ -3,6 +3,8 @@
 //! loops that run an initiator against an [`Acceptor`].
 #![allow(dead_code, unreachable_pub)] // each test binary uses a subset
 
+pub mod iakerb;
+
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
