@@ -40,6 +40,9 @@ enum Command {
     /// Authenticate to an application server (gss-sample protocol) and
     /// exchange a protected message.
     Client(cmd::client::Args),
+    /// Conformance vectors: check kerbside, or a live KDC or KKDCP relay.
+    #[command(subcommand)]
+    Conform(cmd::conform::Command),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Command::Serve(c) => cmd::serve::run(c),
         Command::Load(args) => cmd::load::run(args),
         Command::Client(args) => cmd::client::run(args),
+        Command::Conform(c) => cmd::conform::run(c),
     };
     match result {
         Ok(code) => code,

@@ -109,6 +109,7 @@ fn run_checks(c: &ReplyChecks, bytes: &[u8], realm: &Realm, built: &Built) -> Re
                 &key,
                 key_usage::AS_REP_ENC_PART,
                 built,
+                realm,
             )
         }
         KrbMessage::TgsRep(rep) => {
@@ -116,7 +117,7 @@ fn run_checks(c: &ReplyChecks, bytes: &[u8], realm: &Realm, built: &Built) -> Re
                 .reply_key
                 .clone()
                 .ok_or("no reply key for a TGS-REP")?;
-            check_rep(c, &rep.enc_part, &rep.ticket, &key, usage, built)
+            check_rep(c, &rep.enc_part, &rep.ticket, &key, usage, built, realm)
         }
         other => Err(format!("unexpected {}", other.name())),
     }
@@ -172,6 +173,7 @@ fn check_rep(
     key: &kerbside_crypto::Key,
     usage: u32,
     built: &Built,
+    realm: &Realm,
 ) -> Result<(), String> {
     if let Some(want) = c.reply_etype
         && enc.etype != want
@@ -182,8 +184,9 @@ fn check_rep(
         ));
     }
     if let Some(want) = &c.ticket_server {
+        let want = want.replace("{realm}", &realm.name);
         let got = ticket.sname.name_string.join("/");
-        if &got != want {
+        if got != want {
             return Err(format!("ticket is for {got} (expected {want})"));
         }
     }

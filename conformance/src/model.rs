@@ -803,7 +803,7 @@ pub struct ReplyChecks {
     /// Enctype of the session key in the reply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_etype: Option<i32>,
-    /// Server of the issued ticket.
+    /// Server of the issued ticket (`{realm}` stands for the KDC's realm).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ticket_server: Option<String>,
     /// Ticket flags that must be set (names: `initial`, `pre-authent`, `renewable`, ...).

@@ -5,6 +5,7 @@ use std::fmt;
 use std::process::ExitCode;
 
 pub(crate) mod client;
+pub(crate) mod conform;
 pub(crate) mod decode;
 pub(crate) mod fuzz;
 pub(crate) mod replay;

@@ -241,7 +241,7 @@ fn as_suite() -> VectorFile {
             ReplyChecks {
                 decrypts: true,
                 reply_etype: Some(etype),
-                ticket_server: Some("krbtgt/LAB.TEST".to_owned()),
+                ticket_server: Some("krbtgt/{realm}".to_owned()),
                 flags_set: strings(extra),
                 ..Default::default()
             },
@@ -1420,7 +1420,7 @@ fn tgs_suite() -> VectorFile {
                 ReplyClass::TgsRep,
                 ReplyChecks {
                     decrypts: true,
-                    ticket_server: Some("krbtgt/LAB.TEST".into()),
+                    ticket_server: Some("krbtgt/{realm}".into()),
                     ..Default::default()
                 },
             ),
