@@ -85,8 +85,9 @@ impl TcpReplyReader {
             if self.buf.len() < RECORD_MARK_LEN {
                 return Ok(false);
             }
-            let mut mark = [0u8; RECORD_MARK_LEN];
-            mark.copy_from_slice(&self.buf);
+            let Some(&mark) = self.buf.first_chunk::<RECORD_MARK_LEN>() else {
+                return Ok(false);
+            };
             // RFC 4120 §7.2.2: high bit reserved; and the declared length is
             // refused before a byte of it is read.
             let len = kerbside_wire::record::parse_mark(mark, self.limit)
