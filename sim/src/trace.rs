@@ -128,7 +128,17 @@ pub fn fmt_time(d: Duration) -> String {
 impl TraceEntry {
     /// The canonical one-line form (no trailing newline).
     pub fn canonical_line(&self) -> String {
+        let (mut s, payload) = self.canonical_parts();
+        s.push_str(&hex::encode(payload));
+        s
+    }
+
+    /// The canonical line split as its text up to the payload and the
+    /// payload, which the line carries as lowercase hex (hashing streams the
+    /// hex instead of building the whole line).
+    fn canonical_parts(&self) -> (String, &[u8]) {
         let mut s = String::new();
+        let mut payload: &[u8] = &[];
         match self {
             TraceEntry::Wire(w) => {
                 let (proto, flag) = match &w.packet {
@@ -166,7 +176,8 @@ impl TraceEntry {
                 }
                 let p = w.packet.payload();
                 if !p.is_empty() {
-                    let _ = write!(s, " len={} {}", p.len(), hex::encode(p));
+                    let _ = write!(s, " len={} ", p.len());
+                    payload = p;
                 }
             }
             TraceEntry::Event(e) => {
@@ -180,7 +191,7 @@ impl TraceEntry {
                 );
             }
         }
-        s
+        (s, payload)
     }
 }
 
@@ -217,8 +228,15 @@ impl Trace {
 
     /// Appends an entry.
     pub fn push(&mut self, entry: TraceEntry) {
-        let line = entry.canonical_line();
-        self.hasher.update(line.as_bytes());
+        let (prefix, payload) = entry.canonical_parts();
+        self.hasher.update(prefix.as_bytes());
+        let mut buf = [0u8; 1024];
+        for chunk in payload.chunks(buf.len() / 2) {
+            let out = &mut buf[..chunk.len() * 2];
+            if hex::encode_to_slice(chunk, out).is_ok() {
+                self.hasher.update(&out[..]);
+            }
+        }
         self.hasher.update(b"\n");
         self.count += 1;
         if let TraceEntry::Wire(w) = &entry {
@@ -324,13 +342,24 @@ mod tests {
         }
         assert_eq!(a.hash_hex(), b.hash_hex());
         assert_ne!(a.hash_hex(), c.hash_hex());
-        assert_eq!(a.entries().len(), 3);
+        a.push(TraceEntry::Wire(WireRecord {
+            at: Duration::from_millis(9),
+            conn: None,
+            src: ep("a", "10.0.0.1:5000"),
+            dst: ep("b", "10.0.0.2:88"),
+            layer: Layer::Wire,
+            packet: Packet::Udp(Bytes::from(
+                (0..1500u32).map(|i| i as u8).collect::<Vec<u8>>(),
+            )),
+            fate: Fate::Sent,
+        }));
+        assert_eq!(a.entries().len(), 4);
         assert_eq!(
             hash_text(&a.to_text()),
             a.hash_hex(),
             "the hash covers exactly the text"
         );
         assert!(b.entries().is_empty());
-        assert_eq!(a.to_text().lines().count(), 3);
+        assert_eq!(a.to_text().lines().count(), 4);
     }
 }
