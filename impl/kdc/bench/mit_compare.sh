@@ -5,6 +5,11 @@
 #
 #   impl/kdc/bench/mit_compare.sh [DURATION] [CONCURRENCY] [KERBSIDE_WORKERS...]
 #
+# LOAD_THREADS (default 2) spreads the load generator's clients over that
+# many threads: one thread of `kerbside load` saturates before either KDC
+# does. The server's CPU per AS-REP (from /proc) is printed too: on a
+# shared machine it is steadier than requests/s.
+#
 # Needs the MIT KDC (krb5-kdc, krb5-admin-server) and a release build:
 #   cargo build --release -p kerbside
 set -eu
@@ -64,7 +69,7 @@ TOML
 load() { # target user password extra...
     t=$1; u=$2; p=$3; shift 3
     "$BIN" load --target "$t" --realm LAB.TEST --user "$u" --password "$p" --enctypes $ET \
-        --concurrency "$CONC" --duration "$DURATION" "$@"
+        --concurrency "$CONC" --threads "${LOAD_THREADS:-2}" --duration "$DURATION" "$@"
 }
 # CPU seconds (user+system) a process has used so far.
 cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"; }
