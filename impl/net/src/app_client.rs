@@ -3,7 +3,8 @@
 //! does in `call_server`:
 //!
 //! 1. NOOP|CONTEXT_NEXT, then CONTEXT tokens until the context is
-//!    established (SPNEGO, raw Kerberos or raw NTLM);
+//!    established (SPNEGO, raw Kerberos, raw IAKERB (`gss-client -iakerb`)
+//!    or raw NTLM);
 //! 2. one DATA|WRAPPED[|ENCRYPTED]|SEND_MIC token carrying the wrapped
 //!    message; the server's MIC token over the plaintext is verified: the
 //!    proof that the server holds the context keys;
@@ -20,6 +21,7 @@ use std::time::Duration;
 
 use kerbside_client::gss::{Mechanism, ProtectionError, SecurityContext};
 use kerbside_client::gss_krb::{GssKrbError, KrbInitiator, KrbInitiatorOptions};
+use kerbside_client::iakerb::{IakerbError, IakerbInitiator, IakerbStep};
 use kerbside_client::krb::Credentials;
 use kerbside_client::ntlm::{NtlmClient, NtlmClientError};
 use kerbside_client::spnego::{SpnegoError, SpnegoInitiator, SpnegoStep};
@@ -120,6 +122,9 @@ pub enum ClientMechanism {
     },
     /// Raw NTLMSSP (an NTLM-only device).
     Ntlm(Box<NtlmClient>),
+    /// Raw IAKERB: the KDC exchanges through the server, then the AP
+    /// exchange (MIT `gss-client -iakerb`).
+    Iakerb(Box<IakerbInitiator>),
 }
 
 /// Client settings.
@@ -194,6 +199,10 @@ pub enum AppClientError {
     /// The NTLM client failed.
     #[error("ntlm: {0}")]
     Ntlm(#[from] NtlmClientError),
+    /// IAKERB failed (85/86 from the server, a KDC error relayed by it, the
+    /// AP exchange).
+    #[error("iakerb: {0}")]
+    Iakerb(#[from] IakerbError),
     /// Wrapping failed, or the server's MIC does not verify.
     #[error("message protection: {0}")]
     Protection(#[from] ProtectionError),
@@ -205,6 +214,7 @@ impl AppClientError {
         match self {
             AppClientError::Kerberos(e) => e.krb_code(),
             AppClientError::Spnego(e) => e.krb_code(),
+            AppClientError::Iakerb(e) => e.krb_code(),
             _ => None,
         }
     }
@@ -215,6 +225,7 @@ enum Running {
     Spnego(Box<SpnegoInitiator>),
     Kerberos(Box<KrbInitiator>),
     Ntlm(Box<NtlmClient>),
+    Iakerb(Box<IakerbInitiator>),
 }
 
 /// What a step asks for.
@@ -243,6 +254,10 @@ impl Running {
                 let t = n.negotiate()?;
                 (Running::Ntlm(n), t)
             }
+            ClientMechanism::Iakerb(mut ia) => {
+                let t = ia.initial_token(now, rng)?;
+                (Running::Iakerb(ia), t)
+            }
         })
     }
 
@@ -251,6 +266,7 @@ impl Running {
             Running::Spnego(s) => s.is_complete(),
             Running::Kerberos(k) => k.is_complete(),
             Running::Ntlm(n) => n.is_complete(),
+            Running::Iakerb(ia) => ia.is_complete(),
         }
     }
 
@@ -271,6 +287,11 @@ impl Running {
                 Next::Finish
             }
             Running::Ntlm(n) => Next::SendAndFinish(n.authenticate(token, now, rng)?),
+            Running::Iakerb(ia) => match ia.step(token, now, rng)? {
+                IakerbStep::Continue(t) => Next::Send(t),
+                IakerbStep::Complete(Some(t)) => Next::SendAndFinish(t),
+                IakerbStep::Complete(None) => Next::Finish,
+            },
         })
     }
 
@@ -279,6 +300,7 @@ impl Running {
             Running::Spnego(s) => s.into_context()?,
             Running::Kerberos(k) => k.into_context()?,
             Running::Ntlm(n) => n.into_context()?,
+            Running::Iakerb(ia) => ia.into_context()?,
         })
     }
 }

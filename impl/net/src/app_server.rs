@@ -9,7 +9,9 @@
 //! 2. CONTEXT tokens through the acceptor until it completes; its replies
 //!    go back as CONTEXT tokens, including the refusal token (KRB-ERROR,
 //!    SPNEGO reject) before the connection is closed; IAKERB's "proxy this
-//!    KDC message" is forwarded to the configured KDC over TCP;
+//!    KDC message" goes to a [`KdcForwarder`] (the realm's KDCs over
+//!    UDP/TCP, or a LocalKDC inside the server) and its answer back into
+//!    the acceptor;
 //! 3. DATA tokens, unwrapped and answered with a MIC (or NOOP), until the
 //!    client's closing NOOP.
 //!
@@ -29,12 +31,12 @@ use std::time::Duration;
 use kerbside_server::app::handle_data;
 use kerbside_server::sample_proto::{self, token_flags};
 use kerbside_server::{
-    AcceptStep, Acceptor, AppService, KdcProxyFailure, KdcProxyRequest, Session,
+    AcceptStep, Acceptor, AppService, IakerbSummary, KdcProxyFailure, KdcProxyRequest, Session,
 };
 use rand_core::RngCore;
 
 use crate::app_client::{FrameIoError, FramedStream};
-use crate::kdc_transport::{self, TransportError};
+use crate::app_kdc_forward::{ForwardTransport, KdcForwarder, NetKdcForwarder};
 use crate::{Clock, HostRng, Net, TcpListen};
 
 /// Connection limits.
@@ -79,6 +81,9 @@ pub enum AppOutcome {
         via: &'static str,
         /// Application messages processed.
         messages: u32,
+        /// Set when the ticket came through this server (IAKERB).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        iakerb: Option<IakerbSummary>,
     },
     /// The acceptor refused the context.
     Refused {
@@ -124,12 +129,14 @@ impl AppEventSink for NoEvents {
 }
 
 struct Inner<N, C> {
-    net: N,
+    /// The streams served are `N`'s; the network itself is only used by
+    /// the forwarder.
+    net: std::marker::PhantomData<N>,
     clock: C,
     rng: RefCell<HostRng>,
     service: Arc<AppService>,
     /// Where IAKERB's KDC messages go.
-    kdc: Option<SocketAddr>,
+    forwarder: Rc<dyn KdcForwarder>,
     sink: Rc<dyn AppEventSink>,
     limits: AppServerLimits,
     active: Cell<usize>,
@@ -152,7 +159,6 @@ impl<N, C> fmt::Debug for AppServer<N, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AppServer")
             .field("service", &self.inner.service)
-            .field("kdc", &self.inner.kdc)
             .field("active", &self.inner.active.get())
             .finish_non_exhaustive()
     }
@@ -191,7 +197,8 @@ impl Drop for ActiveGuard<'_> {
 
 impl<N: Net, C: Clock> AppServer<N, C> {
     /// A front end for `service`, drawing randomness from `rng` and
-    /// forwarding IAKERB's KDC messages to `kdc`.
+    /// forwarding IAKERB's KDC messages to `kdc` over TCP (see
+    /// [`AppServer::with_forwarder`] for anything else).
     pub fn new(
         net: N,
         clock: C,
@@ -201,17 +208,43 @@ impl<N: Net, C: Clock> AppServer<N, C> {
         sink: Rc<dyn AppEventSink>,
         limits: AppServerLimits,
     ) -> Self {
+        let forwarder = NetKdcForwarder::new(
+            net,
+            ForwardTransport::Tcp,
+            limits.kdc_timeout,
+            limits.max_token,
+        )
+        .with_default(kdc.into_iter().collect());
         Self {
             inner: Rc::new(Inner {
-                net,
+                net: std::marker::PhantomData,
                 clock,
                 rng: RefCell::new(rng),
                 service,
-                kdc,
+                forwarder: Rc::new(forwarder),
                 sink,
                 limits,
                 active: Cell::new(0),
             }),
+        }
+    }
+
+    /// Replaces where IAKERB's KDC messages go (call before serving).
+    #[must_use]
+    pub fn with_forwarder(self, forwarder: Rc<dyn KdcForwarder>) -> Self {
+        let inner = match Rc::try_unwrap(self.inner) {
+            Ok(mut inner) => {
+                inner.forwarder = forwarder;
+                inner
+            }
+            Err(shared) => {
+                // Already cloned (serving): leave it, say so.
+                tracing::warn!("app: with_forwarder on a server already in use; ignored");
+                return Self { inner: shared };
+            }
+        };
+        Self {
+            inner: Rc::new(inner),
         }
     }
 
@@ -304,6 +337,7 @@ impl<N: Net, C: Clock> AppServer<N, C> {
             mechanism: session.mechanism.name(),
             via: session.via.name(),
             messages,
+            iakerb: session.iakerb,
         })
     }
 
@@ -365,26 +399,12 @@ impl<N: Net, C: Clock> AppServer<N, C> {
         }
     }
 
-    /// Sends an IAKERB KDC message to the configured KDC over TCP.
+    /// Hands an IAKERB KDC message to the forwarder.
     async fn proxy(&self, req: &KdcProxyRequest) -> Result<Vec<u8>, KdcProxyFailure> {
-        let Some(kdc) = self.inner.kdc else {
-            return Err(KdcProxyFailure::KdcNotFound);
-        };
-        match kdc_transport::send_tcp(
-            &self.inner.net,
-            kdc,
-            &req.message,
-            self.inner.limits.kdc_timeout,
-            self.inner.limits.max_token,
-        )
-        .await
-        {
-            Ok(reply) => Ok(reply),
-            Err(TransportError::Refused) => Err(KdcProxyFailure::KdcNotFound),
-            Err(e) => {
-                tracing::debug!(error = %e, realm = %req.realm, "app: IAKERB KDC exchange failed");
-                Err(KdcProxyFailure::NoResponse)
-            }
+        let r = self.inner.forwarder.forward(&req.realm, &req.message).await;
+        if let Err(e) = &r {
+            tracing::debug!(error = ?e, realm = %req.realm, "app: IAKERB KDC exchange failed");
         }
+        r
     }
 }

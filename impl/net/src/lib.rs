@@ -31,6 +31,7 @@ use rand_core::SeedableRng;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 pub mod app_client;
+pub mod app_kdc_forward;
 pub mod app_server;
 pub mod https;
 pub mod kdc_server;

@@ -217,7 +217,8 @@ fn kerberos_raw_and_spnego() {
                     client: "alice@LAB.TEST".into(),
                     mechanism: "kerberos",
                     via,
-                    messages: 1
+                    messages: 1,
+                    iakerb: None,
                 }
             );
         }
