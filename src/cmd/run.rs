@@ -153,7 +153,7 @@ pub(crate) fn run(args: Args) -> CmdResult {
     let total = jobs.len() as u64;
 
     let started = wall_now();
-    let bar = if total > 1 && !args.json {
+    let bar = if total > 1 {
         let b = indicatif::ProgressBar::new(total);
         b.set_style(
             indicatif::ProgressStyle::with_template(
@@ -167,9 +167,6 @@ pub(crate) fn run(args: Args) -> CmdResult {
     };
     let json = args.json;
     let done = |r: &RunResult| {
-        if json {
-            println!("{}", json_line(r));
-        }
         if let Some(b) = &bar {
             if !r.passed {
                 b.println(format!("FAIL {} seed {}: {}", r.scenario, r.seed, r.replay));
@@ -191,7 +188,13 @@ pub(crate) fn run(args: Args) -> CmdResult {
             summaries.push(s);
         }
     }
-    if !json {
+    if json {
+        // In job order, whatever order the workers finished in: the output
+        // of a sweep is as reproducible as its runs.
+        for r in &results {
+            println!("{}", json_line(r));
+        }
+    } else {
         print_table(&summaries);
         let failed: Vec<&RunResult> = results.iter().filter(|r| !r.passed).collect();
         for r in &failed {
