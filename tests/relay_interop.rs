@@ -292,3 +292,82 @@ fn startup_errors_exit_2_with_a_clear_message() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn kerbside_load_drives_the_relay_over_https_keep_alive_and_new_connections() {
+    if let Some(why) = mit::missing_peers() {
+        eprintln!("SKIP: {why}");
+        return;
+    }
+    let realm = mit::MitRealm::start("cli-relay-load");
+    let pki = realm.dir.join("pki");
+    let audit = realm.dir.join("audit.jsonl");
+    let mapping = format!("LAB.TEST=tcp://127.0.0.1:{}", realm.port);
+    let (_relay, port) = serve_relay(&[
+        "--realm",
+        &mapping,
+        "--self-signed",
+        pki.to_str().unwrap(),
+        "--audit",
+        audit.to_str().unwrap(),
+    ]);
+    let target = format!("https://127.0.0.1:{port}/KdcProxy");
+    for mode in ["--keep-alive", "--new-connection"] {
+        let out = Command::new(KERBSIDE)
+            .args([
+                "load",
+                "--target",
+                &target,
+                "--realm",
+                "LAB.TEST",
+                "--user",
+                "nopreauth",
+            ])
+            .args([
+                "--password",
+                "nopreauthpw",
+                "--concurrency",
+                "2",
+                "--duration",
+                "1s",
+                "--json",
+                mode,
+            ])
+            .arg("--ca")
+            .arg(pki.join("ca.pem"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{mode}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(v["as_rep"].as_u64().unwrap() > 0, "{v}");
+        assert_eq!(v["transport_errors"], serde_json::json!({}), "{v}");
+        assert_eq!(v["bad_replies"], 0, "{v}");
+        assert_eq!(v["target"], target);
+    }
+    // Every AS-REP the load tool counted went through the relay.
+    let relayed = audit_lines(&audit)
+        .iter()
+        .filter(|l| l["reply_type"] == "AS-REP")
+        .count();
+    assert!(relayed > 0);
+    // Without --ca an https target is refused up front.
+    let out = Command::new(KERBSIDE)
+        .args([
+            "load",
+            "--target",
+            &target,
+            "--realm",
+            "LAB.TEST",
+            "--user",
+            "nopreauth",
+        ])
+        .args(["--password", "nopreauthpw"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--ca FILE is required"));
+}
