@@ -330,7 +330,10 @@ mod tests {
             localkdc: true,
         };
         let p = plan(&pol, Some(("app.corp", 445)), caps);
-        assert_eq!(endpoints(&p)[4..], ["iakerb app.corp:445", "localkdc localkdc"]);
+        assert_eq!(
+            endpoints(&p)[4..],
+            ["iakerb app.corp:445", "localkdc localkdc"]
+        );
         let p = plan(&pol, None, caps);
         assert!(p.unavailable[0].reason.contains("no target server"));
     }
