@@ -155,6 +155,10 @@ pub fn write_all(root: &Path, files: &[VectorFile]) -> Result<Vec<PathBuf>, File
         )?);
     }
     out.push(write(root.join("schema.json"), &json_schema())?);
+    out.push(write(
+        root.join("principals.toml"),
+        &crate::generate::principals_toml(),
+    )?);
     let ledger_path = root.join("id-ledger.txt");
     let mut ledger = match std::fs::read_to_string(&ledger_path) {
         Ok(t) => Ledger::parse(&t).map_err(FileError::Ledger)?,

@@ -46,6 +46,20 @@ pub fn all() -> Vec<VectorFile> {
     v
 }
 
+/// The principals the kdc-* and kkdcp-relay vectors need, in kerbside's
+/// principals-file TOML (`conformance/principals.toml`): create them on a
+/// KDC under test and pass the file to `kerbside conform kdc|relay`.
+pub fn principals_toml() -> String {
+    let realm = crate::realm::Realm::new("LAB.TEST", kdc::lab_principals());
+    format!(
+        "# The principals the kdc-* and kkdcp-relay vectors use (realm LAB.TEST in the\n\
+         # fixed vectors; any realm in a live run). Passwords give the keys: MIT default\n\
+         # salt (realm + name components) and string-to-key parameters. Written by\n\
+         # `kerbside conform generate`.\n\n{}",
+        realm.to_toml()
+    )
+}
+
 /// One suite being written.
 #[derive(Debug)]
 pub(crate) struct Suite {

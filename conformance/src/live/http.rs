@@ -163,8 +163,12 @@ impl Client {
             head.push_str(&format!("Content-Length: {n}\r\n"));
         }
         head.push_str("\r\n");
-        let mut request = head.into_bytes();
-        request.extend_from_slice(body);
+        let head = head.into_bytes();
+        // A body shorter than its Content-Length never completes unless the
+        // client says it has finished sending: half-close (TCP FIN, or a TLS
+        // close_notify) in that case only; a server may otherwise take the
+        // half-close as a closed connection and not answer at all.
+        let half_close = content_length.is_some_and(|n| n > body.len() as u64);
         let tcp = self.connect()?;
         let raw = match &self.tls {
             Some(cfg) => {
@@ -173,15 +177,17 @@ impl Client {
                 let conn = rustls::ClientConnection::new(cfg.clone(), name)
                     .map_err(|e| HttpError::Tls(e.to_string()))?;
                 let mut s = rustls::StreamOwned::new(conn, tcp);
-                exchange(&mut s, &request, || {})?
+                exchange(&mut s, &head, body, self.timeout, |s: &mut rustls::StreamOwned<_, TcpStream>| {
+                    if half_close {
+                        s.conn.send_close_notify();
+                        let _ = s.flush();
+                    }
+                })?
             }
             None => {
                 let mut s = tcp;
-                let shutdown = s.try_clone().ok();
-                exchange(&mut s, &request, move || {
-                    // The request is complete: tell the server no more
-                    // body bytes are coming (a short body then ends).
-                    if let Some(s) = &shutdown {
+                exchange(&mut s, &head, body, self.timeout, |s: &mut TcpStream| {
+                    if half_close {
                         let _ = s.shutdown(std::net::Shutdown::Write);
                     }
                 })?
@@ -191,27 +197,66 @@ impl Client {
     }
 }
 
+/// Something that can change its read timeout (a TCP stream, or TLS on one).
+pub trait ReadTimeout {
+    /// Sets the read timeout of the underlying socket.
+    fn set_timeout(&self, t: Duration) -> std::io::Result<()>;
+}
+
+impl ReadTimeout for TcpStream {
+    fn set_timeout(&self, t: Duration) -> std::io::Result<()> {
+        self.set_read_timeout(Some(t))
+    }
+}
+
+impl<C> ReadTimeout for rustls::StreamOwned<C, TcpStream> {
+    fn set_timeout(&self, t: Duration) -> std::io::Result<()> {
+        self.sock.set_read_timeout(Some(t))
+    }
+}
+
+/// Bodies above this are sent only after a short wait for an early answer
+/// (413, 411): a server that refuses from the headers alone and closes
+/// would otherwise reset the connection under a client still writing, and
+/// the answer would be lost.
+const EARLY_ANSWER_BODY: usize = 64 * 1024;
+
 /// Writes the request and reads until the peer closes (or the response is
 /// complete by its Content-Length).
-fn exchange<S: Read + Write>(
+fn exchange<S: Read + Write + ReadTimeout>(
     s: &mut S,
-    request: &[u8],
-    after_write: impl FnOnce(),
+    head: &[u8],
+    body: &[u8],
+    timeout: Duration,
+    after_write: impl FnOnce(&mut S),
 ) -> Result<Vec<u8>, HttpError> {
-    // A server may answer (413, 411) and close before reading the whole
-    // body; a failed write is then not an error, the response is.
-    let wrote = s.write_all(request).and_then(|()| s.flush());
-    after_write();
     let mut buf = Vec::new();
+    let mut early = false;
+    let mut wrote = s.write_all(head).and_then(|()| s.flush());
+    if wrote.is_ok() && body.len() > EARLY_ANSWER_BODY {
+        s.set_timeout(Duration::from_millis(300))?;
+        let mut first = [0u8; 4096];
+        match s.read(&mut first) {
+            Ok(n) if n > 0 => {
+                buf.extend_from_slice(first.get(..n).unwrap_or_default());
+                early = true;
+            }
+            _ => {}
+        }
+        s.set_timeout(timeout)?;
+    }
+    if !early && wrote.is_ok() {
+        // A server may answer and close before reading the whole body; a
+        // failed write is then not an error, the response is.
+        wrote = s.write_all(body).and_then(|()| s.flush());
+        after_write(s);
+    }
     let mut chunk = [0u8; 16 * 1024];
-    loop {
+    while !response_complete(&buf) {
         match s.read(&mut chunk) {
             Ok(0) => break,
             Ok(n) => {
                 buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
-                if response_complete(&buf) {
-                    break;
-                }
                 // A relay never legitimately sends more than 1 MiB (MIT's
                 // client gives up there too).
                 if buf.len() > 1 << 20 {
