@@ -39,6 +39,7 @@ pub mod etype;
 pub mod kdc;
 pub mod lifetime;
 pub mod load;
+pub mod localkdc;
 pub mod name;
 pub mod policy;
 pub mod preauth;
