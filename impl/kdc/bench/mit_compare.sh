@@ -10,7 +10,8 @@
 # does. The server's CPU per AS-REP (from /proc) is printed too: on a
 # shared machine it is steadier than requests/s.
 #
-# Needs the MIT KDC (krb5-kdc, krb5-admin-server) and a release build:
+# MIT_NO_LOCKOUT=1: see below. Needs the MIT KDC (krb5-kdc,
+# krb5-admin-server) and a release build:
 #   cargo build --release -p kerbside
 set -eu
 DURATION=${1:-10s}
@@ -41,6 +42,12 @@ cat >"$D/kdc.conf" <<CONF
 [logging]
  kdc = FILE:$D/krb5kdc.log
 CONF
+# MIT records every pre-authenticated logon in its database (last_success,
+# lockout counters): a synchronous DB write per AS-REP. MIT_NO_LOCKOUT=1
+# turns that off to compare the protocol work alone.
+if [ "${MIT_NO_LOCKOUT:-0}" = 1 ]; then
+    printf '[dbmodules]\n LAB.TEST = {\n  disable_last_success = true\n  disable_lockout = true\n }\n' >>"$D/kdc.conf"
+fi
 printf '[libdefaults]\n default_realm = LAB.TEST\n[realms]\n LAB.TEST = {\n  kdc = 127.0.0.1:%s\n }\n' "$MITPORT" >"$D/krb5.conf"
 export KRB5_CONFIG="$D/krb5.conf" KRB5_KDC_PROFILE="$D/kdc.conf"
 kdb5_util create -s -r LAB.TEST -P masterpw >/dev/null
