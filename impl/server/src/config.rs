@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use kerbside_client::gss::Mechanism;
+use kerbside_kdc::localkdc::LocalKdcTrust;
 
 /// Which mechanisms the server speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -94,6 +95,10 @@ pub struct AcceptorConfig {
     /// iakerb-03); `None` refuses an IAKERB token as an unaccepted
     /// mechanism (MIT offers IAKERB only when asked for, krb5/krb5#303).
     pub iakerb: Option<IakerbConfig>,
+    /// On-client LocalKDC realms whose tickets this service accepts (it
+    /// holds their enrolment keys), each with the limits it enforces on
+    /// such tickets (`kerbside_kdc::localkdc`, the trust model).
+    pub localkdc_trust: Vec<LocalKdcTrust>,
 }
 
 /// How IAKERB replies name the realm (protocols.md §2.5).
@@ -179,6 +184,7 @@ impl Default for AcceptorConfig {
             channel_bindings: None,
             ntlm: NtlmServerConfig::default(),
             iakerb: None,
+            localkdc_trust: Vec::new(),
         }
     }
 }

@@ -18,7 +18,11 @@
 //! 6. its ctime is within the allowed skew (KRB_AP_ERR_SKEW; the error's
 //!    stime lets the client correct its clock);
 //! 7. the ticket is valid now, within the skew: not INVALID, started
-//!    (KRB_AP_ERR_TKT_NYV), not ended (KRB_AP_ERR_TKT_EXPIRED);
+//!    (KRB_AP_ERR_TKT_NYV), not ended (KRB_AP_ERR_TKT_EXPIRED); and a
+//!    ticket from a trusted on-client LocalKDC realm keeps that realm's
+//!    limits: lifetime (end - start) within the cap, a computer account
+//!    (`NAME$`) when so configured, the client in that realm
+//!    (KDC_ERR_POLICY otherwise: the LocalKDC should never have issued it);
 //! 8. the authenticator checksum is the GSS 0x8003 one (RFC 4121 §4.1.1;
 //!    KRB_AP_ERR_INAPP_CKSUM when missing or of another type,
 //!    KRB_AP_ERR_MODIFIED when malformed or when the channel bindings
@@ -345,6 +349,31 @@ fn verify(
     }
     if unix_seconds(&ticket.endtime) < now_s.saturating_sub(skew) {
         return Err(with_client(code::KRB_AP_ERR_TKT_EXPIRED, "ticket expired"));
+    }
+    // LocalKDC trust (kerbside_kdc::localkdc): the service enforces the
+    // limits itself rather than trusting the laptop's KDC to have done so.
+    if let Some(trust) = config.localkdc_trust.iter().find(|tr| tr.realm == t.realm) {
+        let lifetime = unix_seconds(&ticket.endtime).saturating_sub(start);
+        let cap = i64::try_from(trust.max_lifetime.as_secs()).unwrap_or(i64::MAX);
+        if lifetime > cap {
+            return Err(with_client(
+                code::KDC_ERR_POLICY,
+                "LocalKDC ticket lives longer than the realm's lifetime cap",
+            ));
+        }
+        if ticket.crealm != trust.realm {
+            return Err(with_client(
+                code::KDC_ERR_POLICY,
+                "LocalKDC ticket names a client of another realm",
+            ));
+        }
+        let computer = matches!(ticket.cname.name_string.as_slice(), [n] if n.ends_with('$'));
+        if trust.computer_accounts_only && !computer {
+            return Err(with_client(
+                code::KDC_ERR_POLICY,
+                "LocalKDC tickets are accepted for computer accounts only",
+            ));
+        }
     }
     // 8. RFC 4121 §4.1.1 checksum.
     let Some(ck) = &auth.cksum else {

@@ -79,6 +79,8 @@ pub struct TicketSpec {
     pub end: SystemTime,
     pub flags: u32,
     pub client: String,
+    /// The client's realm.
+    pub crealm: String,
 }
 
 impl Default for TicketSpec {
@@ -93,6 +95,7 @@ impl Default for TicketSpec {
             end: now() + Duration::from_secs(10 * 3600),
             flags: ticket_flags::INITIAL | ticket_flags::PRE_AUTHENT,
             client: USER.into(),
+            crealm: REALM.into(),
         }
     }
 }
@@ -102,13 +105,13 @@ impl Default for TicketSpec {
 pub fn ticket(spec: &TicketSpec, seed: u64) -> Credentials {
     let mut r = rng(seed);
     let session = Key::random(spec.session_etype, &mut r);
-    let client = Principal::user(&spec.client, REALM);
+    let client = Principal::user(&spec.client, &spec.crealm);
     let comps: Vec<&str> = spec.service.iter().map(String::as_str).collect();
     let server = Principal::service(comps[0], comps.get(1).copied().unwrap_or(""), &spec.realm);
     let part = EncTicketPart {
         flags: TicketFlags::from(spec.flags),
         key: EncryptionKey::new(session.etype().id(), session.bytes().to_vec()),
-        crealm: REALM.into(),
+        crealm: spec.crealm.clone(),
         cname: client.to_asn1(),
         transited: TransitedEncoding {
             tr_type: 1,
