@@ -249,3 +249,51 @@ fn forwardable_is_granted_when_asked_and_inherited() {
     .unwrap();
     assert!(st.has_flag(tf::FORWARDABLE));
 }
+
+#[test]
+fn a_client_clock_off_by_ten_minutes_corrects_once_from_the_kdc_time() {
+    let mut kdc = lab_kdc();
+    let kdc_now = fixed_now();
+    let client_now = kdc_now - Duration::from_secs(600);
+    let mut r = rng(31);
+    let opts = AsOptions {
+        preauth_first: true,
+        ..AsOptions::default()
+    };
+    let mut ex = AsExchange::new(
+        Principal::user("alice", REALM),
+        Secret::Keys(vec![key_of("alice", AES256)]),
+        opts,
+    );
+    let req = ex.start(client_now, &mut r).unwrap();
+    // KRB_AP_ERR_SKEW, then the retry with the KDC's time is accepted.
+    let AsStep::Send(retry) = ex
+        .step(&send(&mut kdc, &req, kdc_now, 1), client_now, &mut r)
+        .unwrap()
+    else {
+        panic!("expected a corrected retry")
+    };
+    let AsStep::Done(c) = ex
+        .step(&send(&mut kdc, &retry, kdc_now, 2), client_now, &mut r)
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert!(c.has_flag(tf::PRE_AUTHENT));
+    // Only once: with the correction turned off the error surfaces.
+    let opts = AsOptions {
+        preauth_first: true,
+        correct_skew: false,
+        ..AsOptions::default()
+    };
+    let mut ex = AsExchange::new(
+        Principal::user("alice", REALM),
+        Secret::Keys(vec![key_of("alice", AES256)]),
+        opts,
+    );
+    let req = ex.start(client_now, &mut r).unwrap();
+    let e = ex
+        .step(&send(&mut kdc, &req, kdc_now, 3), client_now, &mut r)
+        .unwrap_err();
+    assert_eq!(e.krb_code(), Some(37));
+}

@@ -73,6 +73,10 @@ pub struct AsOptions {
     pub preauth_first: bool,
     /// Send PA-REQ-ENC-PA-REP (RFC 6806 §11), as MIT's kinit does.
     pub request_enc_pa_rep: bool,
+    /// After KRB_AP_ERR_SKEW to a pre-authenticated request, retry once
+    /// with the timestamp moved by the difference between the KDC's time
+    /// (stime/susec) and ours, as MIT's kinit does.
+    pub correct_skew: bool,
 }
 
 impl Default for AsOptions {
@@ -90,6 +94,7 @@ impl Default for AsOptions {
             service: None,
             preauth_first: false,
             request_enc_pa_rep: true,
+            correct_skew: true,
         }
     }
 }
@@ -117,6 +122,8 @@ pub struct AsExchange {
     preauth_key: Option<Key>,
     /// The key the AS-REP decrypted with, once done.
     reply_key: Option<Key>,
+    /// Whether the one skew correction was used.
+    skew_corrected: bool,
     finished: bool,
 }
 
@@ -136,6 +143,7 @@ impl AsExchange {
             last_request: Vec::new(),
             preauth_key: None,
             reply_key: None,
+            skew_corrected: false,
             finished: false,
         }
     }
@@ -192,6 +200,20 @@ impl AsExchange {
                 let entry = self.choose_entry(&info)?;
                 let key = self.key_for(&entry)?;
                 return Ok(AsStep::Send(self.build_request(Some(key), now, rng)));
+            }
+            Err(KrbClientError::Krb(e))
+                if e.code == error_code::KRB_AP_ERR_SKEW
+                    && self.options.correct_skew
+                    && !self.skew_corrected
+                    && self.preauth_key.is_some() =>
+            {
+                // RFC 4120 §5.2.7.2: the timestamp was outside the KDC's
+                // window; its stime says by how much.
+                self.skew_corrected = true;
+                // Our clock moved to the KDC's: its stime is "now" there.
+                let kdc_now = e.server_time;
+                let key = self.preauth_key.clone();
+                return Ok(AsStep::Send(self.build_request(key, kdc_now, rng)));
             }
             other => other?,
         };
