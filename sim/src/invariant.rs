@@ -69,6 +69,10 @@ pub fn registry(scenario: &Scenario, secrets: &SecretSet) -> Vec<Box<dyn Invaria
         Box::new(NoSecretOnTheWire::new(secrets)),
         Box::new(AuditPerLogon),
         Box::new(RelayDeclaredRealms::new(scenario)),
+        Box::new(crate::negotiator_checks::NoNtlmUnderDeny::new(scenario)),
+        Box::new(crate::negotiator_checks::NegotiatorExpectations::new(
+            scenario,
+        )),
         Box::new(Coverage::default()),
     ]
 }
@@ -120,12 +124,13 @@ impl Invariant for AuditPerLogon {
         let Some(report) = &l.report else {
             return Vec::new();
         };
-        let decisions = report
-            .audit
-            .iter()
-            .filter(|a| a.event == "decision")
-            .count();
-        let attempts = report.audit.iter().filter(|a| a.event == "attempt").count();
+        // The agent's own failures to start (no credentials) never reached
+        // the negotiator: nothing was attempted, nothing to audit.
+        if report.error_kind.as_deref() == Some("setup") {
+            return Vec::new();
+        }
+        let decisions = report.count(kerbside_client::audit::ids::DECISION);
+        let attempts = report.count(kerbside_client::audit::ids::ATTEMPT);
         if decisions != 1 || attempts != report.attempts.len() {
             return vec![Finding {
                 kind: "audit".into(),
@@ -273,7 +278,8 @@ impl Invariant for Coverage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::logon::{Attempt, AttemptResult, LogonReport};
+    use crate::logon::tests::report;
+    use crate::logon::{AttemptResult, LogonReport};
     use crate::results::LogonStatus;
     use crate::scenario::{Path, load_str};
 
@@ -355,17 +361,18 @@ relay = { realms = ["CORP.EXAMPLE"] }
 
     #[test]
     fn every_logon_needs_its_audit_trail() {
-        let attempt = Attempt {
-            stage: Path::NativeTcp,
-            endpoint: "dc1:88/tcp".into(),
-            duration: Duration::ZERO,
-            result: AttemptResult::Ok,
-        };
-        let good = LogonReport::from_attempts(vec![attempt], Duration::ZERO);
+        let good = report(vec![(Path::NativeTcp, AttemptResult::Ok)], Outcome::Success);
         assert!(AuditPerLogon.on_logon(&logon(good.clone())).is_empty());
-        let mut bad = good;
-        bad.audit.retain(|a| a.event != "decision");
+        let mut bad = good.clone();
+        bad.audit
+            .retain(|a| a.id != kerbside_client::audit::ids::DECISION);
         assert_eq!(AuditPerLogon.on_logon(&logon(bad))[0].kind, "audit");
+        let mut missing_attempt = good;
+        missing_attempt.audit.remove(0);
+        assert_eq!(
+            AuditPerLogon.on_logon(&logon(missing_attempt))[0].kind,
+            "audit"
+        );
     }
 
     #[test]
@@ -374,15 +381,9 @@ relay = { realms = ["CORP.EXAMPLE"] }
         c.on_event(&ev("timeline", "crash relay"));
         c.on_event(&ev("timeline", "logon_many x"));
         c.on_event(&ev("kdc", "dc1 ..."));
-        let attempt = Attempt {
-            stage: Path::Kkdcp,
-            endpoint: "https://relay".into(),
-            duration: Duration::ZERO,
-            result: AttemptResult::Ok,
-        };
-        c.on_logon(&logon(LogonReport::from_attempts(
-            vec![attempt],
-            Duration::ZERO,
+        c.on_logon(&logon(report(
+            vec![(Path::Kkdcp, AttemptResult::Ok)],
+            Outcome::Success,
         )));
         let cov: BTreeMap<String, u64> = c.coverage().into_iter().collect();
         assert_eq!(cov.get("fault:crash"), Some(&1));

@@ -12,6 +12,7 @@ pub mod duration;
 pub mod firewall;
 pub mod invariant;
 pub mod logon;
+pub mod negotiator_checks;
 pub mod net;
 pub mod pcap;
 pub mod programs;

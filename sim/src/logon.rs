@@ -3,18 +3,20 @@
 //!
 //! The runner asks a client host's [`LogonAgent`] to log a user on and gets
 //! a [`LogonReport`]: the path taken, every attempt with its endpoint,
-//! result and duration, and the audit events. The first agent is the
-//! simple fallback client in [`crate::programs::client`] (native Kerberos,
-//! then the configured relays); the negotiator replaces it behind the same
-//! trait.
+//! result and duration, the negotiator's audit events (event ids 7001 ...
+//! 8001/4001, see `kerbside_client::audit`), whether NTLM was used, and
+//! why it failed. The agent is the negotiator
+//! ([`crate::programs::client`]).
 
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use kerbside_client::audit::{AttemptOutcome, AuditEvent, LogonOutcome};
+use kerbside_client::negotiator::{LogonResult, PathKind};
 use serde::Serialize;
 
-use crate::scenario::{Outcome, Path};
+use crate::scenario::{AppProtocol, Outcome, Path};
 
 /// A logon to perform.
 #[derive(Clone, Debug)]
@@ -28,16 +30,20 @@ pub struct LogonRequest {
     /// Service principal to get a ticket for after the TGT, without realm
     /// (`host/app.corp.example`).
     pub service: Option<String>,
+    /// Application server to authenticate to (host name or alias).
+    pub server: Option<String>,
+    /// Its authentication protocol, when the timeline says.
+    pub protocol: Option<AppProtocol>,
 }
 
 /// How one attempt ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "result", content = "detail")]
 pub enum AttemptResult {
-    /// The exchange(s) on this path succeeded.
+    /// The endpoint answered and the step succeeded.
     Ok,
-    /// The KDC answered with a KRB-ERROR that ends the logon (wrong
-    /// password, unknown principal...): no other path would do better.
+    /// The endpoint answered with a KRB-ERROR (expected, like
+    /// PREAUTH_REQUIRED, or final).
     KrbError {
         /// RFC 4120 §7.5.9 code.
         code: i32,
@@ -48,6 +54,10 @@ pub enum AttemptResult {
     Refused,
     /// Nothing came back in time.
     Timeout,
+    /// Another endpoint answered first (racing); this one was abandoned.
+    Cancelled,
+    /// The application server refused the authentication.
+    Rejected,
     /// Anything else (TLS failure, HTTP error, malformed reply...).
     Error(String),
 }
@@ -60,6 +70,8 @@ impl AttemptResult {
             AttemptResult::KrbError { .. } => "krb-error",
             AttemptResult::Refused => "refused",
             AttemptResult::Timeout => "timeout",
+            AttemptResult::Cancelled => "cancelled",
+            AttemptResult::Rejected => "rejected",
             AttemptResult::Error(_) => "error",
         }
     }
@@ -70,8 +82,10 @@ impl AttemptResult {
 pub struct Attempt {
     /// The path this attempt tried.
     pub stage: Path,
-    /// Where (`dc1:88`, `https://relay/KdcProxy`).
+    /// Where (`dc1:88`, `https://relay/KdcProxy`, `files.corp.example:4444`).
     pub endpoint: String,
+    /// Which message (`as`, `as-preauth`, `tgs`, `renew`, `app`).
+    pub exchange: String,
     /// How long it took (simulated time).
     #[serde(serialize_with = "ser_micros")]
     pub duration: Duration,
@@ -80,97 +94,124 @@ pub struct Attempt {
     pub result: AttemptResult,
 }
 
-/// A structured audit event (DESIGN §3: stage, endpoint, outcome, error
-/// code, duration, NTLM yes/no): the record that catches a silent NTLM
-/// fallback.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct AuditEvent {
-    /// `attempt` for each try, `decision` for the final outcome.
-    pub event: &'static str,
-    /// The path.
-    pub stage: Path,
-    /// Where.
-    pub endpoint: String,
-    /// `ok`, `krb-error`, `refused`, `timeout`, `error`, `success`, `failure`.
-    pub outcome: String,
-    /// KRB-ERROR code, if any.
-    pub error_code: Option<i32>,
-    /// Duration.
-    #[serde(serialize_with = "ser_micros")]
-    pub duration: Duration,
-    /// Whether NTLM was used.
-    pub ntlm: bool,
-}
-
 /// What a logon did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LogonReport {
-    /// The path that produced the result (`none` when every path failed).
+    /// The path that produced the result (`none` when every path failed,
+    /// `cache` when no KDC was asked, `ntlm` when NTLM was used).
     pub path: Path,
     /// Success or failure.
     pub outcome: Outcome,
-    /// Every attempt in order.
+    /// The endpoint of that path.
+    pub endpoint: Option<String>,
+    /// The mechanism the application server accepted (`kerberos`, `ntlm`).
+    pub mechanism: Option<String>,
+    /// Whether any NTLM byte was sent.
+    pub ntlm_used: bool,
+    /// Until the service ticket (or TGT) was in hand.
+    #[serde(rename = "time_to_ticket_us", serialize_with = "ser_opt_micros")]
+    pub time_to_ticket: Option<Duration>,
+    /// Every attempt in order (KDC exchanges and the application).
     pub attempts: Vec<Attempt>,
-    /// Audit events.
+    /// The negotiator's audit events, in order.
     pub audit: Vec<AuditEvent>,
     /// Why it failed, for people.
     pub error: Option<String>,
+    /// Why it failed, as a stable kind (`ntlm-denied`, `downgrade`, ...).
+    pub error_kind: Option<String>,
 }
 
 impl LogonReport {
-    /// Builds the report from attempts: the last attempt decides the path and
-    /// outcome; one audit event per attempt plus the decision.
-    pub fn from_attempts(attempts: Vec<Attempt>, total: Duration) -> Self {
-        let last_ok = attempts.last().filter(|a| a.result == AttemptResult::Ok);
-        let (path, outcome) = match last_ok {
-            Some(a) => (a.stage, Outcome::Success),
-            None => (Path::None, Outcome::Failure),
-        };
-        let error = match attempts.last() {
-            None => Some("no path is configured".to_owned()),
-            Some(a) if a.result != AttemptResult::Ok => Some(match &a.result {
-                AttemptResult::KrbError { code, name } => {
-                    format!("{name} ({code}) from {}", a.endpoint)
-                }
-                AttemptResult::Error(e) => format!("{}: {e}", a.endpoint),
-                r => format!("{}: {}", a.endpoint, r.word()),
-            }),
-            Some(_) => None,
-        };
-        let mut audit: Vec<AuditEvent> = attempts
-            .iter()
-            .map(|a| AuditEvent {
-                event: "attempt",
-                stage: a.stage,
+    /// The report of a negotiator logon.
+    pub fn from_result(r: &LogonResult) -> Self {
+        let attempts = r
+            .attempts()
+            .map(|a| Attempt {
+                stage: path_of(a.path),
                 endpoint: a.endpoint.clone(),
-                outcome: a.result.word().to_owned(),
-                error_code: match a.result {
-                    AttemptResult::KrbError { code, .. } => Some(code),
-                    _ => None,
-                },
+                exchange: serde_json::to_value(a.exchange)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
                 duration: a.duration,
-                ntlm: a.stage == Path::Ntlm,
+                result: match a.outcome {
+                    AttemptOutcome::Ok => AttemptResult::Ok,
+                    AttemptOutcome::KrbError => AttemptResult::KrbError {
+                        code: a.error_code.unwrap_or(0),
+                        name: a.error.clone().unwrap_or_default(),
+                    },
+                    AttemptOutcome::Refused => AttemptResult::Refused,
+                    AttemptOutcome::Timeout => AttemptResult::Timeout,
+                    AttemptOutcome::Cancelled => AttemptResult::Cancelled,
+                    AttemptOutcome::Rejected => AttemptResult::Rejected,
+                    AttemptOutcome::Error => {
+                        AttemptResult::Error(a.error.clone().unwrap_or_default())
+                    }
+                },
             })
             .collect();
-        audit.push(AuditEvent {
-            event: "decision",
-            stage: path,
-            endpoint: last_ok.map(|a| a.endpoint.clone()).unwrap_or_default(),
-            outcome: match outcome {
-                Outcome::Success => "success".to_owned(),
-                Outcome::Failure => "failure".to_owned(),
-            },
-            error_code: None,
-            duration: total,
-            ntlm: path == Path::Ntlm,
-        });
         LogonReport {
-            path,
-            outcome,
+            path: path_of(r.path),
+            outcome: match r.outcome {
+                LogonOutcome::Success => Outcome::Success,
+                LogonOutcome::Failure => Outcome::Failure,
+            },
+            endpoint: r.endpoint.clone(),
+            mechanism: r.mechanism.map(|m| m.name().to_owned()),
+            ntlm_used: r.ntlm_used,
+            time_to_ticket: r.time_to_ticket,
             attempts,
-            audit,
-            error,
+            audit: r.events.clone(),
+            error: r.error.as_ref().map(ToString::to_string),
+            error_kind: r.error.as_ref().map(|e| e.kind().to_owned()),
         }
+    }
+
+    /// A failure before any negotiation (no credentials, bad request).
+    pub fn refused(why: String) -> Self {
+        LogonReport {
+            path: Path::None,
+            outcome: Outcome::Failure,
+            endpoint: None,
+            mechanism: None,
+            ntlm_used: false,
+            time_to_ticket: None,
+            attempts: Vec::new(),
+            audit: Vec::new(),
+            error: Some(why),
+            error_kind: Some("setup".into()),
+        }
+    }
+
+    /// Audit events with `id`.
+    pub fn count(&self, id: u32) -> usize {
+        self.audit.iter().filter(|e| e.id == id).count()
+    }
+
+    /// The paths tried, in order, consecutive repeats folded, without the
+    /// application attempt (the fallback order).
+    pub fn order(&self) -> Vec<Path> {
+        let mut out: Vec<Path> = Vec::new();
+        for a in self.attempts.iter().filter(|a| a.exchange != "app") {
+            if out.last() != Some(&a.stage) {
+                out.push(a.stage);
+            }
+        }
+        out
+    }
+}
+
+/// The negotiator's path names are the scenario's.
+pub fn path_of(p: PathKind) -> Path {
+    match p {
+        PathKind::NativeTcp => Path::NativeTcp,
+        PathKind::NativeUdp => Path::NativeUdp,
+        PathKind::Kkdcp => Path::Kkdcp,
+        PathKind::Iakerb => Path::Iakerb,
+        PathKind::Localkdc => Path::Localkdc,
+        PathKind::Ntlm => Path::Ntlm,
+        PathKind::Cache => Path::Cache,
+        PathKind::None => Path::None,
     }
 }
 
@@ -185,55 +226,121 @@ pub(crate) fn ser_micros<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::
     s.serialize_u64(u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
+fn ser_opt_micros<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => ser_micros(d, s),
+        None => s.serialize_none(),
+    }
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn attempt(stage: Path, result: AttemptResult) -> Attempt {
-        Attempt {
-            stage,
-            endpoint: "dc1:88".into(),
-            duration: Duration::from_millis(3),
-            result,
+    /// A report with these attempts (KDC exchanges) and a decision event.
+    pub(crate) fn report(attempts: Vec<(Path, AttemptResult)>, outcome: Outcome) -> LogonReport {
+        use kerbside_client::audit::{AuditDetail, Decision, ids};
+        let path = match outcome {
+            Outcome::Success => attempts.last().map_or(Path::None, |a| a.0),
+            Outcome::Failure => Path::None,
+        };
+        let attempts: Vec<Attempt> = attempts
+            .into_iter()
+            .map(|(stage, result)| Attempt {
+                stage,
+                endpoint: "dc1:88".into(),
+                exchange: "as".into(),
+                duration: Duration::from_millis(3),
+                result,
+            })
+            .collect();
+        let mut audit: Vec<AuditEvent> = attempts
+            .iter()
+            .map(|_| AuditEvent {
+                id: ids::ATTEMPT,
+                logon: 1,
+                at: Duration::ZERO,
+                client: "alice@CORP.EXAMPLE".into(),
+                target: "krbtgt/CORP.EXAMPLE@CORP.EXAMPLE".into(),
+                detail: AuditDetail::NotAvailable {
+                    path: PathKind::NativeTcp,
+                    endpoint: "placeholder for an attempt record".into(),
+                    reason: String::new(),
+                },
+            })
+            .collect();
+        audit.push(AuditEvent {
+            id: ids::DECISION,
+            logon: 1,
+            at: Duration::ZERO,
+            client: "alice@CORP.EXAMPLE".into(),
+            target: "krbtgt/CORP.EXAMPLE@CORP.EXAMPLE".into(),
+            detail: AuditDetail::Decision(Decision {
+                outcome: if outcome == Outcome::Success {
+                    LogonOutcome::Success
+                } else {
+                    LogonOutcome::Failure
+                },
+                path: PathKind::None,
+                endpoint: None,
+                ntlm_used: false,
+                ntlm_verdict: None,
+                time_to_ticket: None,
+                total: Duration::ZERO,
+                error_code: None,
+                error: None,
+            }),
+        });
+        LogonReport {
+            path,
+            outcome,
+            endpoint: None,
+            mechanism: None,
+            ntlm_used: false,
+            time_to_ticket: None,
+            attempts,
+            audit,
+            error: None,
+            error_kind: None,
         }
     }
 
     #[test]
-    fn report_takes_path_from_the_successful_attempt() {
-        let r = LogonReport::from_attempts(
+    fn fallback_order_folds_repeats_and_ignores_the_application() {
+        let mut r = report(
             vec![
-                attempt(Path::NativeTcp, AttemptResult::Timeout),
-                attempt(Path::Kkdcp, AttemptResult::Ok),
+                (Path::NativeTcp, AttemptResult::Timeout),
+                (Path::NativeTcp, AttemptResult::Timeout),
+                (Path::Kkdcp, AttemptResult::Ok),
+                (Path::Kkdcp, AttemptResult::Ok),
             ],
-            Duration::from_secs(3),
+            Outcome::Success,
         );
-        assert_eq!(r.path, Path::Kkdcp);
-        assert_eq!(r.outcome, Outcome::Success);
-        assert_eq!(r.audit.len(), 3);
-        assert_eq!(r.audit[2].event, "decision");
-        assert!(r.error.is_none());
+        r.attempts.push(Attempt {
+            stage: Path::Kkdcp,
+            endpoint: "files:4444".into(),
+            exchange: "app".into(),
+            duration: Duration::ZERO,
+            result: AttemptResult::Ok,
+        });
+        assert_eq!(r.order(), vec![Path::NativeTcp, Path::Kkdcp]);
+        assert_eq!(r.count(kerbside_client::audit::ids::DECISION), 1);
     }
 
     #[test]
-    fn report_failure_names_the_last_error() {
-        let r = LogonReport::from_attempts(
-            vec![attempt(
-                Path::NativeTcp,
-                AttemptResult::KrbError {
-                    code: 24,
-                    name: "KDC_ERR_PREAUTH_FAILED".into(),
-                },
-            )],
-            Duration::from_millis(3),
-        );
-        assert_eq!(r.path, Path::None);
-        assert_eq!(r.outcome, Outcome::Failure);
-        assert_eq!(
-            r.error.as_deref(),
-            Some("KDC_ERR_PREAUTH_FAILED (24) from dc1:88")
-        );
-        assert_eq!(r.audit[0].error_code, Some(24));
-        let empty = LogonReport::from_attempts(vec![], Duration::ZERO);
-        assert_eq!(empty.error.as_deref(), Some("no path is configured"));
+    fn negotiator_paths_map_one_to_one() {
+        for (k, p) in [
+            (PathKind::NativeTcp, "native-tcp"),
+            (PathKind::NativeUdp, "native-udp"),
+            (PathKind::Kkdcp, "kkdcp"),
+            (PathKind::Iakerb, "iakerb"),
+            (PathKind::Localkdc, "localkdc"),
+            (PathKind::Ntlm, "ntlm"),
+            (PathKind::Cache, "cache"),
+            (PathKind::None, "none"),
+        ] {
+            assert_eq!(path_of(k).as_str(), p);
+            assert_eq!(k.as_str(), p);
+        }
     }
 }

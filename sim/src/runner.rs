@@ -374,6 +374,8 @@ struct Driver<'p> {
     items: Vec<(Duration, Item)>,
     logons: Vec<LogonRecord>,
     logon_hosts: Vec<String>,
+    /// Application server and protocol of each logon (by id).
+    logon_targets: Vec<(Option<String>, Option<crate::scenario::AppProtocol>)>,
     inflight: BTreeMap<u64, Duration>,
     partitions: BTreeSet<(IpAddr, IpAddr, bool)>,
     down: BTreeSet<String>,
@@ -403,6 +405,7 @@ impl<'p> Driver<'p> {
             items: Vec::new(),
             logons: Vec::new(),
             logon_hosts: Vec::new(),
+            logon_targets: Vec::new(),
             inflight: BTreeMap::new(),
             partitions: BTreeSet::new(),
             down: BTreeSet::new(),
@@ -430,6 +433,7 @@ impl<'p> Driver<'p> {
                         l.label.clone(),
                         ev.at.0,
                     );
+                    self.logon_targets.push((l.server.clone(), l.protocol));
                     push(&mut items, ev.at.0, Item::Logon(id));
                 }
                 Action::LogonMany(l) => {
@@ -449,6 +453,7 @@ impl<'p> Driver<'p> {
                             l.label.clone(),
                             at,
                         );
+                        self.logon_targets.push((l.server.clone(), l.protocol));
                         push(&mut items, at, Item::Logon(id));
                     }
                 }
@@ -757,11 +762,18 @@ impl<'p> Driver<'p> {
                     .rsplit_once('@')
                     .map(|(u, r)| (u.to_owned(), r.to_owned()))
                     .unwrap_or_default();
+                let (server, protocol) = self
+                    .logon_targets
+                    .get(id as usize)
+                    .cloned()
+                    .unwrap_or_default();
                 let req = LogonRequest {
                     id,
                     user,
                     realm,
                     service: rec.service.clone(),
+                    server,
+                    protocol,
                 };
                 self.world.record_event(
                     "logon",

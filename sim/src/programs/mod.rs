@@ -22,6 +22,8 @@ use crate::runner::Prepared;
 use crate::scenario::{Host, Role};
 use crate::world::World;
 
+pub mod app;
+pub mod attacker;
 pub mod client;
 pub mod echo;
 pub mod kdc;
@@ -184,6 +186,8 @@ pub(crate) async fn run(ctx: HostCtx) -> turmoil::Result {
         Role::Relay => relay::run(ctx).await,
         Role::Echo => echo::run(ctx).await,
         Role::Leaker => leaker::run(ctx).await,
+        Role::App | Role::Printer => app::run(ctx).await,
+        Role::Attacker => attacker::run(ctx).await,
         other => Err(format!("role `{other}` has no simulated program").into()),
     }
 }

@@ -12,8 +12,11 @@ use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 
 use crate::duration::{Offset, SimDuration};
+
 use crate::firewall::{Action as FwAction, ProtoMatch};
 use crate::tls::CertFault;
+/// The application protocol's authentication (SPNEGO or raw NTLM).
+pub use kerbside_client::negotiator::AppProtocol;
 
 /// A whole scenario file.
 #[derive(Clone, Debug, Deserialize)]
@@ -223,6 +226,12 @@ pub struct Host {
     /// Leaker options (role `leaker`).
     #[serde(default)]
     pub leaker: Option<LeakerOptions>,
+    /// Application server options (roles `app` and `printer`).
+    #[serde(default)]
+    pub app: Option<AppOptions>,
+    /// Attacker options (role `attacker`).
+    #[serde(default)]
+    pub attacker: Option<AttackerOptions>,
 }
 
 /// KDC host options.
@@ -268,6 +277,50 @@ pub struct ClientOptions {
     /// The realm users log on to (default: the only realm).
     #[serde(default)]
     pub realm: Option<String>,
+    /// This client's policy, merged over the scenario's `[policy]` key by
+    /// key (`[host.client.policy.ntlm] mode = "deny"` changes only that).
+    #[serde(default)]
+    pub policy: Option<toml::Table>,
+}
+
+/// Application server options (roles `app` and `printer`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppOptions {
+    /// TCP port (gss-server's 4444).
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// The realm its service keys come from (default: the only realm).
+    #[serde(default)]
+    pub realm: Option<String>,
+    /// Service principals it holds keys for (`cifs/files.corp.example`);
+    /// default: every two-component principal whose host part is the
+    /// host's name or one of its aliases.
+    #[serde(default)]
+    pub spns: Vec<String>,
+    /// Accept Kerberos (default: yes for `app`, no for `printer`).
+    #[serde(default)]
+    pub kerberos: Option<bool>,
+    /// Accept NTLM against local accounts (default: yes).
+    #[serde(default)]
+    pub ntlm: Option<bool>,
+}
+
+/// Attacker options (role `attacker`): a man-in-the-middle in front of an
+/// application server whose name it answers for (give it the server's
+/// name as an alias).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttackerOptions {
+    /// The real server every connection is forwarded to.
+    pub target: String,
+    /// Port it listens on and forwards to (4444).
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// Remove Kerberos from the client's SPNEGO mechanism list (RFC 4178
+    /// downgrade) on the way through.
+    #[serde(default)]
+    pub strip_kerberos: bool,
 }
 
 /// Echo host options (test role).
@@ -421,44 +474,96 @@ pub struct RuleSpec {
     pub action: FwAction,
 }
 
-/// The client's authentication policy. The negotiator adds fields here.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The client's authentication policy: the negotiator's
+/// ([`kerbside_client::negotiator::Policy`]) in its own sections
+/// (`[policy.native]`, `[policy.kkdcp]`, `[policy.ntlm]`,
+/// `[policy.negative_cache]`, `[policy.racing]`, `[policy.tickets]`, ...),
+/// plus the shorthands of the first scenario format (`native_tcp`,
+/// `native_udp`, `kdc_timeout`, `relays`, `relay_timeout`). The native KDC
+/// list defaults to the client realm's `kdcs`.
+#[derive(Clone, Debug, Default)]
 pub struct Policy {
-    /// Try native Kerberos over TCP (Windows tries TCP first).
-    #[serde(default = "yes")]
-    pub native_tcp: bool,
-    /// Also try native Kerberos over UDP.
-    #[serde(default)]
-    pub native_udp: bool,
-    /// Per-KDC, per-transport timeout.
-    #[serde(default = "default_kdc_timeout")]
-    pub kdc_timeout: SimDuration,
-    /// KKDCP relay URLs, tried in order after native Kerberos fails.
-    #[serde(default)]
-    pub relays: Vec<String>,
-    /// Per-relay timeout for one exchange.
-    #[serde(default = "default_relay_timeout")]
-    pub relay_timeout: SimDuration,
+    /// The table as written: clients' `[host.client.policy]` merge over it.
+    pub raw: toml::Table,
+    /// The parsed policy (without any client's overrides).
+    pub negotiator: NegotiatorPolicy,
 }
 
-fn default_kdc_timeout() -> SimDuration {
-    SimDuration(std::time::Duration::from_secs(3))
-}
-fn default_relay_timeout() -> SimDuration {
-    SimDuration(std::time::Duration::from_secs(10))
-}
+/// The negotiator's policy type.
+pub use kerbside_client::negotiator::Policy as NegotiatorPolicy;
 
-impl Default for Policy {
-    fn default() -> Self {
-        Policy {
-            native_tcp: true,
-            native_udp: false,
-            kdc_timeout: default_kdc_timeout(),
-            relays: Vec::new(),
-            relay_timeout: default_relay_timeout(),
+/// The shorthand keys, and the section key each stands for.
+const POLICY_SHORTHANDS: &[(&str, &str, &str)] = &[
+    ("native_tcp", "native", "tcp"),
+    ("native_udp", "native", "udp"),
+    ("kdc_timeout", "native", "timeout"),
+    ("relays", "kkdcp", "relays"),
+    ("relay_timeout", "kkdcp", "timeout"),
+];
+
+impl Policy {
+    /// Parses a `[policy]` table.
+    pub fn from_table(raw: toml::Table) -> Result<Self, String> {
+        let negotiator = parse_policy(&raw)?;
+        Ok(Policy { raw, negotiator })
+    }
+
+    /// The policy of a client with `overrides` merged over this one.
+    pub fn merged(&self, overrides: Option<&toml::Table>) -> Result<NegotiatorPolicy, String> {
+        match overrides {
+            None => Ok(self.negotiator.clone()),
+            Some(o) => {
+                let mut t = self.raw.clone();
+                merge_tables(&mut t, o);
+                parse_policy(&t)
+            }
         }
     }
+}
+
+impl<'de> Deserialize<'de> for Policy {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = toml::Table::deserialize(d)?;
+        Policy::from_table(raw).map_err(de::Error::custom)
+    }
+}
+
+/// Merges `over` into `base`: tables recursively, anything else replaced.
+fn merge_tables(base: &mut toml::Table, over: &toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge_tables(b, o),
+            _ => {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+/// Reads a policy table: shorthands first moved into their sections, then
+/// the negotiator's own (strict) deserializer and validation.
+fn parse_policy(raw: &toml::Table) -> Result<NegotiatorPolicy, String> {
+    let mut t = raw.clone();
+    for (short, section, key) in POLICY_SHORTHANDS {
+        let Some(v) = t.remove(*short) else { continue };
+        let sec = t
+            .entry((*section).to_owned())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let toml::Value::Table(sec) = sec else {
+            return Err(format!("`{section}` must be a table"));
+        };
+        if sec.contains_key(*key) {
+            return Err(format!(
+                "`{short}` and `{section}.{key}` say the same thing: give one"
+            ));
+        }
+        sec.insert((*key).to_owned(), v);
+    }
+    let p: NegotiatorPolicy = toml::Value::Table(t)
+        .try_into()
+        .map_err(|e: toml::de::Error| e.message().to_owned())?;
+    p.validate().map_err(|e| e.to_string())?;
+    Ok(p)
 }
 
 /// A timeline entry: when, and what.
@@ -548,6 +653,14 @@ pub struct LogonAction {
     /// Service to get a ticket for after the TGT (`host/app.corp.example`).
     #[serde(default)]
     pub service: Option<String>,
+    /// Application server to authenticate to (a host name or alias of an
+    /// `app`, `printer` or `attacker` host).
+    #[serde(default)]
+    pub server: Option<String>,
+    /// How the application authenticates: `negotiate` (SPNEGO) or `ntlm`
+    /// (raw NTLMSSP); default `ntlm` for a printer, else `negotiate`.
+    #[serde(default)]
+    pub protocol: Option<AppProtocol>,
     /// Group name for expectations.
     #[serde(default)]
     pub label: Option<String>,
@@ -564,6 +677,12 @@ pub struct LogonManyAction {
     /// Service ticket to request.
     #[serde(default)]
     pub service: Option<String>,
+    /// Application server to authenticate to.
+    #[serde(default)]
+    pub server: Option<String>,
+    /// `negotiate` or `ntlm` (see [`LogonAction::protocol`]).
+    #[serde(default)]
+    pub protocol: Option<AppProtocol>,
     /// How many.
     pub count: u32,
     /// Spacing between starts.
@@ -725,6 +844,8 @@ pub enum Path {
     Localkdc,
     /// NTLM.
     Ntlm,
+    /// Tickets from the client's ticket cache: no KDC was asked.
+    Cache,
     /// No path worked.
     None,
 }
@@ -739,6 +860,7 @@ impl Path {
             Path::Iakerb => "iakerb",
             Path::Localkdc => "localkdc",
             Path::Ntlm => "ntlm",
+            Path::Cache => "cache",
             Path::None => "none",
         }
     }
@@ -807,6 +929,14 @@ pub struct Expectations {
     /// Per-label logon expectations.
     #[serde(default, rename = "logon")]
     pub logons: Vec<LogonExpectation>,
+    /// Audit events over the whole run, by event id (`{ "8001" = 6 }`):
+    /// exactly this many.
+    #[serde(default)]
+    pub audit: std::collections::BTreeMap<String, u64>,
+    /// Upper bounds on attempts over the whole run, by outcome
+    /// (`{ "timeout" = 12 }`): what the negative cache must keep down.
+    #[serde(default)]
+    pub attempts_max: std::collections::BTreeMap<String, u64>,
 }
 
 fn default_max_logon() -> SimDuration {
@@ -819,6 +949,8 @@ impl Default for Expectations {
             violations: Vec::new(),
             max_logon_time: default_max_logon(),
             logons: Vec::new(),
+            audit: std::collections::BTreeMap::new(),
+            attempts_max: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -841,4 +973,24 @@ pub struct LogonExpectation {
     /// How many logons carry the label.
     #[serde(default)]
     pub count: Option<u32>,
+    /// The paths each one tried, in order, repeats folded
+    /// (`["native-tcp", "kkdcp"]`: the fallback order).
+    #[serde(default)]
+    pub order: Option<Vec<Path>>,
+    /// The endpoint that produced the credentials (`dc2:88`).
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// Whether NTLM was used (any NTLM byte sent).
+    #[serde(default)]
+    pub ntlm: Option<bool>,
+    /// The mechanism the application server accepted (`kerberos`, `ntlm`).
+    #[serde(default)]
+    pub mechanism: Option<String>,
+    /// The kind of failure (`ntlm-denied`, `downgrade`, `unreachable`, ...).
+    #[serde(default)]
+    pub error: Option<String>,
+    /// Audit events each one carries, by event id (`{ "8001" = 1 }`):
+    /// exactly this many per logon.
+    #[serde(default)]
+    pub audit: std::collections::BTreeMap<String, u64>,
 }

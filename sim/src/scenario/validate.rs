@@ -52,13 +52,59 @@ impl fmt::Display for FieldPath {
 type Problem = (FieldPath, String);
 
 /// Violation kinds a scenario may expect (negative tests).
-pub const VIOLATION_KINDS: &[&str] = &["canary", "hang", "panic", "host-error", "expectation"];
+pub const VIOLATION_KINDS: &[&str] = &[
+    "canary",
+    "hang",
+    "panic",
+    "host-error",
+    "expectation",
+    "audit",
+    "ntlm-under-deny",
+];
+
+/// Failure kinds a logon expectation may name (`LogonError::kind` of the
+/// negotiator, plus `setup` for a logon the agent could not even start).
+pub const ERROR_KINDS: &[&str] = &[
+    "policy",
+    "unreachable",
+    "kerberos",
+    "integrity",
+    "ntlm-denied",
+    "no-credentials",
+    "no-ntlm-credential",
+    "downgrade",
+    "server-authentication",
+    "rejected",
+    "app-protocol",
+    "app",
+    "app-timeout",
+    "timeout",
+    "setup",
+];
+
+/// Attempt outcomes `attempts_max` may bound.
+pub const ATTEMPT_OUTCOMES: &[&str] = &[
+    "ok",
+    "krb-error",
+    "refused",
+    "timeout",
+    "cancelled",
+    "rejected",
+    "error",
+];
 
 /// Roles that have a simulated program in this build.
 fn simulated(role: Role) -> bool {
     matches!(
         role,
-        Role::Client | Role::Kdc | Role::Relay | Role::Echo | Role::Leaker
+        Role::Client
+            | Role::Kdc
+            | Role::Relay
+            | Role::Echo
+            | Role::Leaker
+            | Role::App
+            | Role::Printer
+            | Role::Attacker
     )
 }
 
@@ -233,7 +279,14 @@ impl Checker<'_> {
                 ("client", h.client.is_some(), Role::Client),
                 ("echo", h.echo.is_some(), Role::Echo),
                 ("leaker", h.leaker.is_some(), Role::Leaker),
+                ("attacker", h.attacker.is_some(), Role::Attacker),
             ];
+            if h.app.is_some() && !matches!(h.role, Role::App | Role::Printer) {
+                return Err((
+                    hp.key("app"),
+                    format!("`[host.app]` options on a host whose role is `{}`", h.role),
+                ));
+            }
             for (key, present, role) in opts {
                 if present && h.role != role {
                     return Err((
@@ -244,6 +297,12 @@ impl Checker<'_> {
                         ),
                     ));
                 }
+            }
+            if h.role == Role::Attacker && h.attacker.is_none() {
+                return Err((
+                    hp.key("attacker"),
+                    "an attacker needs `[host.attacker]` options (target, strip_kerberos)".into(),
+                ));
             }
             if h.role == Role::Leaker && h.leaker.is_none() {
                 return Err((
@@ -381,13 +440,52 @@ impl Checker<'_> {
             self.rule(p("firewall").idx(i), r)?;
         }
 
-        // Policy.
-        for (i, url) in s.policy.relays.iter().enumerate() {
-            let rp = p("policy").key("relays").idx(i);
-            let (host, _port, _path) = parse_relay_url(url).map_err(|m| (rp.clone(), m))?;
-            let h = self.need_host(rp.clone(), &host)?;
-            if h.role != Role::Relay {
-                return Err((rp, format!("`{host}` is a {}, not a relay", h.role)));
+        // Policy: the scenario's, and each client's with its overrides.
+        self.relays(p("policy").key("kkdcp").key("relays"), &s.policy.negotiator)?;
+        for (i, h) in s.hosts.iter().enumerate() {
+            let overrides = h.client.as_ref().and_then(|c| c.policy.as_ref());
+            if overrides.is_none() {
+                continue;
+            }
+            let cp = p("host").idx(i).key("client").key("policy");
+            let merged = s.policy.merged(overrides).map_err(|m| (cp.clone(), m))?;
+            self.relays(cp.key("kkdcp").key("relays"), &merged)?;
+            for (k, kdc) in merged.native.kdcs.iter().enumerate() {
+                let kp = p("host")
+                    .idx(i)
+                    .key("client")
+                    .key("policy")
+                    .key("native")
+                    .key("kdcs")
+                    .idx(k);
+                let name = kdc.rsplit_once(':').map_or(kdc.as_str(), |(h, _)| h);
+                self.need_host(kp, name)?;
+            }
+        }
+        for (k, kdc) in s.policy.negotiator.native.kdcs.iter().enumerate() {
+            let kp = p("policy").key("native").key("kdcs").idx(k);
+            let name = kdc.rsplit_once(':').map_or(kdc.as_str(), |(h, _)| h);
+            self.need_host(kp, name)?;
+        }
+        for (i, h) in s.hosts.iter().enumerate() {
+            if let Some(a) = &h.attacker {
+                let ap = p("host").idx(i).key("attacker").key("target");
+                let t = self.need_host(ap.clone(), &a.target)?;
+                if !matches!(t.role, Role::App | Role::Printer) {
+                    return Err((
+                        ap,
+                        format!("`{}` is a {}, not an app server", t.name, t.role),
+                    ));
+                }
+            }
+            if let Some(a) = &h.app
+                && let Some(r) = &a.realm
+                && !s.realms.iter().any(|x| x.name.eq_ignore_ascii_case(r))
+            {
+                return Err((
+                    p("host").idx(i).key("app").key("realm"),
+                    format!("no realm named `{r}`"),
+                ));
             }
         }
 
@@ -399,6 +497,7 @@ impl Checker<'_> {
                 Action::Logon(l) => {
                     let h = self.need_host(ep.clone().key("client"), &l.client)?;
                     self.logon_checks(&ep, h, &l.user)?;
+                    self.server_checks(&ep, l.server.as_deref())?;
                     if let Some(lb) = &l.label {
                         labels.insert(lb.clone());
                     }
@@ -411,6 +510,7 @@ impl Checker<'_> {
                         let h = self.need_host(ep.clone().key("client"), c)?;
                         self.logon_checks(&ep, h, &l.user)?;
                     }
+                    self.server_checks(&ep, l.server.as_deref())?;
                     if let Some(lb) = &l.label {
                         labels.insert(lb.clone());
                     }
@@ -478,12 +578,78 @@ impl Checker<'_> {
             }
         }
         for (i, e) in s.expect.logons.iter().enumerate() {
+            let lp = p("expect").key("logon").idx(i);
             if !labels.contains(&e.label) {
                 return Err((
-                    p("expect").key("logon").idx(i).key("label"),
+                    lp.key("label"),
                     format!("no logon on the timeline carries the label `{}`", e.label),
                 ));
             }
+            if let Some(k) = &e.error
+                && !ERROR_KINDS.contains(&k.as_str())
+            {
+                return Err((
+                    lp.key("error"),
+                    format!(
+                        "unknown error kind `{k}` (expected one of {})",
+                        ERROR_KINDS.join(", ")
+                    ),
+                ));
+            }
+            if let Some(m) = &e.mechanism
+                && !["kerberos", "ntlm"].contains(&m.as_str())
+            {
+                return Err((
+                    lp.key("mechanism"),
+                    format!("unknown mechanism `{m}` (expected kerberos or ntlm)"),
+                ));
+            }
+            event_ids(lp.key("audit"), &e.audit)?;
+        }
+        event_ids(p("expect").key("audit"), &s.expect.audit)?;
+        for k in s.expect.attempts_max.keys() {
+            if !ATTEMPT_OUTCOMES.contains(&k.as_str()) {
+                return Err((
+                    p("expect").key("attempts_max").key(k),
+                    format!(
+                        "unknown attempt outcome `{k}` (expected one of {})",
+                        ATTEMPT_OUTCOMES.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every KKDCP URL names a relay host.
+    fn relays(
+        &self,
+        path: FieldPath,
+        policy: &super::model::NegotiatorPolicy,
+    ) -> Result<(), Problem> {
+        for (i, url) in policy.kkdcp.relays.iter().enumerate() {
+            let rp = path.clone().idx(i);
+            let (host, _port, _path) = parse_relay_url(url).map_err(|m| (rp.clone(), m))?;
+            let h = self.need_host(rp.clone(), &host)?;
+            if h.role != Role::Relay {
+                return Err((rp, format!("`{host}` is a {}, not a relay", h.role)));
+            }
+        }
+        Ok(())
+    }
+
+    /// A logon's application server is an app, a printer or an attacker
+    /// answering for one.
+    fn server_checks(&self, ep: &FieldPath, server: Option<&str>) -> Result<(), Problem> {
+        let Some(name) = server else {
+            return Ok(());
+        };
+        let h = self.need_host(ep.clone().key("server"), name)?;
+        if !matches!(h.role, Role::App | Role::Printer | Role::Attacker) {
+            return Err((
+                ep.clone().key("server"),
+                format!("`{name}` is a {}, not an application server", h.role),
+            ));
         }
         Ok(())
     }
@@ -503,6 +669,19 @@ impl Checker<'_> {
         }
         Ok(())
     }
+}
+
+/// Audit event ids are numbers.
+fn event_ids(path: FieldPath, m: &std::collections::BTreeMap<String, u64>) -> Result<(), Problem> {
+    for k in m.keys() {
+        if k.parse::<u32>().is_err() {
+            return Err((
+                path.key(k),
+                format!("`{k}` is not an event id (8001, 4001, 7001, ...)"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Splits a KKDCP URL `https://host[:port]/path` (MS-KKDCP §2.1: HTTPS

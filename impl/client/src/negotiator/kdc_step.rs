@@ -99,7 +99,8 @@ enum Source {
     As(AsParams),
     AsContinue {
         params: AsParams,
-        exchange: Box<AsExchange>,
+        /// Taken when the exchange moves on to its next request.
+        exchange: Option<Box<AsExchange>>,
         request: Vec<u8>,
     },
     Tgs {
@@ -213,22 +214,35 @@ impl KdcStep {
                 Ok(AsStep::Send(request)) => ReplyClass::Continue(KdcStep {
                     source: Source::AsContinue {
                         params: params.clone(),
-                        exchange: ex,
+                        exchange: Some(ex),
                         request,
                     },
                 }),
                 Err(e) => classify(&e),
             },
-            (Source::AsContinue { exchange, .. }, Pending::Shared) => {
-                match exchange.step(reply, now, rng) {
+            (
+                Source::AsContinue {
+                    params, exchange, ..
+                },
+                Pending::Shared,
+            ) => {
+                let Some(ex) = exchange.as_mut() else {
+                    return ReplyClass::RouteFailed {
+                        code: None,
+                        why: "reply to a superseded request".to_owned(),
+                    };
+                };
+                match ex.step(reply, now, rng) {
                     Ok(AsStep::Done(creds)) => ReplyClass::Done(StepValue::Tgt(creds)),
-                    // A second PREAUTH_REQUIRED is reported by AsExchange as
-                    // PreauthLoop; any other Send would be a loop as well.
-                    Ok(AsStep::Send(_)) => ReplyClass::Fatal(Fatal {
-                        code: Some(error_code::KDC_ERR_PREAUTH_REQUIRED),
-                        message: "KDC asked for pre-authentication again".to_owned(),
-                        integrity: false,
-                        tampered: false,
+                    // Another request of the same exchange (AsExchange's own
+                    // retries are bounded: one skew correction, no second
+                    // PREAUTH_REQUIRED): send it on the same route.
+                    Ok(AsStep::Send(next)) => ReplyClass::Continue(KdcStep {
+                        source: Source::AsContinue {
+                            params: params.clone(),
+                            exchange: exchange.take(),
+                            request: next,
+                        },
                     }),
                     Err(e) => classify(&e),
                 }

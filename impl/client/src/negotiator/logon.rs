@@ -356,6 +356,10 @@ impl Flow {
             Credential::Cached => return self.use_stale_tgt(None, ctx),
         };
         let options = AsOptions {
+            // Clock skew is corrected by the router for the whole host
+            // (kdc_timesync), so the TGS and AP requests that follow use
+            // the KDC's time too, not only this AS exchange.
+            correct_skew: false,
             lifetime: ctx.policy.tickets.tgt_lifetime,
             renew_lifetime: (!ctx.policy.tickets.renew_lifetime.is_zero())
                 .then_some(ctx.policy.tickets.renew_lifetime),
