@@ -66,6 +66,7 @@ embed!(
     "kdc-as",
     "kdc-tgs",
     "kkdcp-relay",
+    "iakerb-acceptor",
     "spnego-acceptor",
     "ntlm-acceptor",
     "negotiator-paths",

@@ -1043,6 +1043,27 @@ pub struct AcceptParams {
     pub clock: String,
     /// Seed of the acceptor's RNG (its NTLM challenge, subkeys).
     pub seed: u64,
+    /// IAKERB: the acceptor relays KDC messages (absent: IAKERB refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iakerb: Option<IakerbParams>,
+}
+
+/// An IAKERB acceptor and the KDC behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IakerbParams {
+    /// Realms whose KDC the acceptor reaches (the first answers discovery).
+    pub realms: Vec<String>,
+    /// Refuse an AP-REQ without a valid finished checksum.
+    pub require_finished: bool,
+    /// Issue a cookie in every reply and require it echoed.
+    pub issue_cookie: bool,
+    /// `mit` (replies name the realm) or `windows` (`"."` and header-flags).
+    pub reply_style: String,
+    /// `answers` (the realm's KDC answers) or `silent` (no KDC answers).
+    pub kdc: String,
+    /// The KDC's principals (the service's key must match the acceptor's).
+    pub principals: Vec<PrincipalDef>,
 }
 
 /// A local NTLM account.

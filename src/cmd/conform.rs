@@ -31,6 +31,8 @@ pub(crate) enum Command {
     Kdc(KdcArgs),
     /// Run the kkdcp-relay vectors against a live KKDCP relay.
     Relay(RelayArgs),
+    /// Combine the results.json of several live runs into one Markdown matrix.
+    Matrix(MatrixArgs),
     /// Write the vector files, schema.json and the id ledger (maintainers).
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -56,10 +58,16 @@ impl Selection {
         .map_err(|e| CliError::input(e.to_string()))?;
         let chosen: Vec<VectorFile> = all
             .into_iter()
-            .filter(|f| self.suites.is_empty() || self.suites.iter().any(|s| f.suite.starts_with(s.as_str())))
+            .filter(|f| {
+                self.suites.is_empty()
+                    || self.suites.iter().any(|s| f.suite.starts_with(s.as_str()))
+            })
             .collect();
         if chosen.is_empty() {
-            return Err(CliError::input(format!("no suite matches {:?}", self.suites)));
+            return Err(CliError::input(format!(
+                "no suite matches {:?}",
+                self.suites
+            )));
         }
         Ok(chosen)
     }
@@ -102,6 +110,9 @@ pub(crate) struct LiveArgs {
     /// Seed for nonces, confounders and session keys (default: fresh).
     #[arg(long)]
     seed: Option<u64>,
+    /// Name of the target in the reports (default: its address).
+    #[arg(long)]
+    target_name: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -129,6 +140,16 @@ pub(crate) struct RelayArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub(crate) struct MatrixArgs {
+    /// Directories holding a live run's results.json.
+    #[arg(required = true)]
+    runs: Vec<PathBuf>,
+    /// Where to write the Markdown (default: stdout).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
 pub(crate) struct GenerateArgs {
     /// The conformance directory (vectors/, schema.json, id-ledger.txt).
     #[arg(long, default_value = "conformance")]
@@ -140,6 +161,7 @@ pub(crate) fn run(command: Command) -> CmdResult {
         Command::Vectors(a) => vectors(a),
         Command::Kdc(a) => kdc(a),
         Command::Relay(a) => relay(a),
+        Command::Matrix(a) => matrix(a),
         Command::Generate(a) => write_vectors(a),
     }
 }
@@ -172,7 +194,13 @@ fn vectors(a: VectorsArgs) -> CmdResult {
         );
     } else {
         let pass = all.len() - failed.len();
-        println!("{:<20} {:>6} {:>6} {:>6}", "total", all.len(), pass, failed.len());
+        println!(
+            "{:<20} {:>6} {:>6} {:>6}",
+            "total",
+            all.len(),
+            pass,
+            failed.len()
+        );
         for f in &failed {
             println!(
                 "FAIL {} {} {}: observed {}: {}",
@@ -240,17 +268,23 @@ fn kdc(a: KdcArgs) -> CmdResult {
         seed: a.live.seed.unwrap_or_else(fresh_seed),
     });
     let results = runner.run(&files, &classify);
-    let target = format!(
-        "kdc {addr} ({}) realm {}",
-        a.transport.as_deref().unwrap_or("udp/tcp per vector"),
-        a.live.realm
-    );
+    let target = a.live.target_name.clone().unwrap_or_else(|| {
+        format!(
+            "kdc {addr} ({}) realm {}",
+            a.transport.as_deref().unwrap_or("udp/tcp per vector"),
+            a.live.realm
+        )
+    });
     finish(
         &a.live,
         RunReport {
             target,
             profile: classify.profile.name.clone(),
-            known_failures: a.live.known_failures.as_ref().map(|p| p.display().to_string()),
+            known_failures: a
+                .live
+                .known_failures
+                .as_ref()
+                .map(|p| p.display().to_string()),
             results,
         },
     )
@@ -259,20 +293,55 @@ fn kdc(a: KdcArgs) -> CmdResult {
 fn relay(a: RelayArgs) -> CmdResult {
     let files = a.live.selection.files()?;
     let url = RelayUrl::parse(&a.url).map_err(CliError::input)?;
-    let client = Client::new(url, a.ca.as_deref(), Duration::from_millis(a.live.timeout_ms))
-        .map_err(|e| CliError::input(e.to_string()))?;
+    let client = Client::new(
+        url,
+        a.ca.as_deref(),
+        Duration::from_millis(a.live.timeout_ms),
+    )
+    .map_err(|e| CliError::input(e.to_string()))?;
     let classify = classifier(&a.live)?;
-    let mut runner = RelayRunner::new(client, realm(&a.live)?, a.live.seed.unwrap_or_else(fresh_seed));
+    let mut runner = RelayRunner::new(
+        client,
+        realm(&a.live)?,
+        a.live.seed.unwrap_or_else(fresh_seed),
+    );
     let results = runner.run(&files, &classify, None);
     finish(
         &a.live,
         RunReport {
-            target: format!("relay {} realm {}", a.url, a.live.realm),
+            target: a
+                .live
+                .target_name
+                .clone()
+                .unwrap_or_else(|| format!("relay {} realm {}", a.url, a.live.realm)),
             profile: classify.profile.name.clone(),
-            known_failures: a.live.known_failures.as_ref().map(|p| p.display().to_string()),
+            known_failures: a
+                .live
+                .known_failures
+                .as_ref()
+                .map(|p| p.display().to_string()),
             results,
         },
     )
+}
+
+fn matrix(a: MatrixArgs) -> CmdResult {
+    let mut reports = Vec::new();
+    for dir in &a.runs {
+        let path = dir.join("results.json");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
+        let r: RunReport = serde_json::from_str(&text)
+            .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
+        reports.push(r);
+    }
+    let text = report::matrix(&reports);
+    match &a.out {
+        Some(p) => std::fs::write(p, text)
+            .map_err(|e| CliError::runtime(format!("{}: {e}", p.display())))?,
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn write_vectors(a: GenerateArgs) -> CmdResult {

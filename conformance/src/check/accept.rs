@@ -8,10 +8,14 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use kerbside_crypto::{EncType, Key, KeyCache};
+use kerbside_kdc::{Kdc, Outcome, Transport};
+use kerbside_server::config::{IakerbConfig, IakerbReplyStyle};
 use kerbside_server::{
-    AcceptMode, AcceptStep, Acceptor, AcceptorConfig, AppService, NtlmAccounts, ServiceKeys,
+    AcceptMode, AcceptStep, Acceptor, AcceptorConfig, AppService, KdcProxyFailure, NtlmAccounts,
+    ServiceKeys,
 };
 use kerbside_wire::gss::{self, oid, tok_id};
+use kerbside_wire::iakerb::IakerbProxy;
 use kerbside_wire::krb::{self, KrbMessage};
 use kerbside_wire::ntlm::{self, NtlmMessage};
 use kerbside_wire::spnego::NegotiationToken;
@@ -54,11 +58,61 @@ pub fn service(p: &AcceptParams) -> Result<Arc<AppService>, String> {
         ..AcceptorConfig::default()
     };
     config.ntlm.require_mic = p.require_mic;
+    if let Some(ia) = &p.iakerb {
+        let mut c = IakerbConfig::for_realm(&p.realm);
+        c.realms.clone_from(&ia.realms);
+        c.require_finished = ia.require_finished;
+        c.issue_cookie = ia.issue_cookie;
+        c.reply_style = match ia.reply_style.as_str() {
+            "windows" => IakerbReplyStyle::Windows,
+            _ => IakerbReplyStyle::Mit,
+        };
+        config.iakerb = Some(c);
+    }
     Ok(Arc::new(AppService::new(config, keys, accounts)))
+}
+
+/// The KDC behind an IAKERB acceptor (the group's realm and principals).
+pub fn iakerb_kdc(p: &AcceptParams) -> Result<Option<Kdc>, String> {
+    let Some(ia) = &p.iakerb else { return Ok(None) };
+    if ia.kdc != "answers" {
+        return Ok(None);
+    }
+    let realm = crate::realm::Realm::new(&p.realm, ia.principals.clone());
+    realm
+        .kdc(&crate::check::relay::upstream_kdc_settings())
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
+fn describe_krb(m: &[u8]) -> String {
+    match krb::decode(m) {
+        Ok(KrbMessage::KrbError(e)) => format!("krb-error-{}", e.error_code),
+        Ok(other) => other.name().to_ascii_lowercase(),
+        Err(_) => "undecodable".to_owned(),
+    }
 }
 
 /// A short description of a token (the vocabulary of `steps`).
 pub fn describe_token(t: &[u8]) -> String {
+    if let Ok(p) = IakerbProxy::decode(t) {
+        let realm = if p.header.target_realm.is_empty() {
+            "-".to_owned()
+        } else {
+            p.header.target_realm.clone()
+        };
+        let msg = if p.message.is_empty() {
+            "none".to_owned()
+        } else {
+            describe_krb(&p.message)
+        };
+        let cookie = if p.header.cookie.is_some() {
+            " cookie"
+        } else {
+            ""
+        };
+        return format!("iakerb realm={realm} msg={msg}{cookie}");
+    }
     if t.starts_with(ntlm::SIGNATURE) {
         return match ntlm::decode(t) {
             Ok(NtlmMessage::Negotiate(_)) => "ntlm-negotiate".to_owned(),
@@ -140,6 +194,7 @@ pub struct Conversation {
     acceptor: Acceptor,
     rng: ChaCha12Rng,
     now: SystemTime,
+    kdc: Option<(Kdc, ChaCha12Rng)>,
     /// What happened so far.
     pub result: Replayed,
     done: bool,
@@ -152,6 +207,7 @@ impl Conversation {
             acceptor: Acceptor::new(service(p)?),
             rng: ChaCha12Rng::seed_from_u64(p.seed),
             now: clock::parse(&p.clock).map_err(|e| e.to_string())?,
+            kdc: iakerb_kdc(p)?.map(|k| (k, ChaCha12Rng::seed_from_u64(p.seed ^ 0x6b64_6300))),
             result: Replayed {
                 steps: Vec::new(),
                 replies: Vec::new(),
@@ -176,7 +232,31 @@ impl Conversation {
             self.result.steps.push("ignored".to_owned());
             return None;
         }
-        let (step, reply) = match self.acceptor.step(token, self.now, &mut self.rng) {
+        let mut proxied = Vec::new();
+        let mut result = self.acceptor.step(token, self.now, &mut self.rng);
+        // IAKERB: answer each proxied KDC message from the group's KDC (or
+        // let it go unanswered), as the acceptor's driver would.
+        for _ in 0..4 {
+            let Ok(AcceptStep::ProxyKdc(req)) = &result else {
+                break;
+            };
+            proxied.push(format!(
+                "proxy {} {}",
+                req.realm,
+                describe_krb(&req.message)
+            ));
+            let reply = match self.kdc.as_mut() {
+                Some((kdc, rng)) => match kdc.handle(&req.message, Transport::Tcp, self.now, rng) {
+                    Outcome::Reply(r) => Ok(r),
+                    Outcome::Drop(_) => Err(KdcProxyFailure::NoResponse),
+                },
+                None => Err(KdcProxyFailure::NoResponse),
+            };
+            result =
+                self.acceptor
+                    .kdc_reply(reply.as_deref().map_err(|e| *e), self.now, &mut self.rng);
+        }
+        let (step, reply) = match result {
             Ok(AcceptStep::Continue(r)) => (format!("continue {}", describe_token(&r)), Some(r)),
             Ok(AcceptStep::Complete { reply, session }) => {
                 self.done = true;
@@ -195,6 +275,11 @@ impl Conversation {
                 let d = f.reply.as_deref().map_or("none".to_owned(), describe_token);
                 (format!("reject {d}"), f.reply)
             }
+        };
+        let step = if proxied.is_empty() {
+            step
+        } else {
+            format!("{}; {step}", proxied.join("; "))
         };
         self.result.steps.push(step);
         if let Some(r) = &reply {

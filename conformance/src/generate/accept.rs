@@ -6,11 +6,18 @@
 use std::time::SystemTime;
 
 use kerbside_client::gss_krb::{KrbInitiator, KrbInitiatorOptions};
+use kerbside_client::iakerb::{
+    ApFraming, IakerbInitiator, IakerbOptions, IakerbRequest, IakerbStep,
+};
+use kerbside_client::krb::Secret;
 use kerbside_client::krb::{Credentials, Principal};
 use kerbside_client::ntlm::{NtlmClient, NtlmClientConfig, NtlmCredentials};
 use kerbside_client::spnego::{OfferedMech, SpnegoInitiator, SpnegoOptions, SpnegoStep};
 use kerbside_crypto::Key;
+use kerbside_crypto::gss_checksum::FinishedFlavor;
+use kerbside_wire::der::BitString;
 use kerbside_wire::gss::oid;
+use kerbside_wire::iakerb::IakerbProxy;
 use kerbside_wire::krb::constants::ticket_flags as tf;
 use kerbside_wire::spnego::NegotiationToken;
 use rand_chacha::ChaCha12Rng;
@@ -20,8 +27,8 @@ use super::{Suite, group, test};
 use crate::check::accept::{Conversation, service_key};
 use crate::clock;
 use crate::model::{
-    AcceptExpected, AcceptInput, AcceptParams, Account, ConversationRecipe, ServiceTicketRecipe,
-    Test, TestGroup, TokenEdit, VectorFile, Verdict,
+    AcceptExpected, AcceptInput, AcceptParams, Account, ConversationRecipe, IakerbParams,
+    ServiceTicketRecipe, Test, TestGroup, TokenEdit, VectorFile, Verdict,
 };
 use crate::realm::components;
 use crate::recipe::principal_name;
@@ -42,6 +49,7 @@ pub(crate) fn params(mode: &str, require_mic: bool) -> AcceptParams {
         require_mic,
         clock: super::mit::CLOCK.to_owned(),
         seed: 7,
+        iakerb: None,
     }
 }
 
@@ -233,6 +241,21 @@ fn apply(edits: &[TokenEdit], leg: usize, token: Vec<u8>) -> Vec<u8> {
                 t
             }
             "replace-with-garbage" => b"not a token".to_vec(),
+            "iakerb-strip-message"
+            | "iakerb-realm-other"
+            | "iakerb-strip-cookie"
+            | "iakerb-realm-lowercase" => match IakerbProxy::decode(&t) {
+                Ok(mut p) => {
+                    match e.action.as_str() {
+                        "iakerb-strip-message" => p.message.clear(),
+                        "iakerb-realm-other" => p.header.target_realm = "OTHER.TEST".to_owned(),
+                        "iakerb-strip-cookie" => p.header.cookie = None,
+                        _ => p.header.target_realm = p.header.target_realm.to_ascii_lowercase(),
+                    }
+                    p.encode()
+                }
+                Err(_) => t,
+            },
             _ => t,
         };
     }
@@ -336,6 +359,78 @@ pub(crate) fn conversation(p: &AcceptParams, r: &ConversationRecipe, tc: u32) ->
     sent
 }
 
+/// Runs an IAKERB initiator (kerbside's, MIT-compatible) against
+/// kerbside's acceptor and its KDC; returns the tokens that reached the
+/// acceptor.
+pub(crate) fn iakerb_conversation(
+    p: &AcceptParams,
+    r: &ConversationRecipe,
+    tc: u32,
+) -> Vec<Vec<u8>> {
+    let Ok(mut acc) = Conversation::new(p) else {
+        return Vec::new();
+    };
+    let now = clock::parse(&p.clock).unwrap_or(SystemTime::UNIX_EPOCH);
+    let mut rng = ChaCha12Rng::seed_from_u64(0x6961_6b00 ^ u64::from(tc));
+    let has = |a: &str| r.edits.iter().any(|e| e.action == a);
+    let realm = if has("realm-discovery") {
+        None
+    } else if has("client-realm-other") {
+        Some("OTHER.TEST".to_owned())
+    } else {
+        Some(p.realm.clone())
+    };
+    let mut init = IakerbInitiator::new(
+        IakerbRequest {
+            user: vec![r.user.clone()],
+            realm,
+            secret: Secret::Password(r.password.clone()),
+            service: components(&p.service),
+            service_realm: Some(p.realm.clone()),
+            tgt: None,
+        },
+        IakerbOptions {
+            finished: if has("finished-draft") {
+                FinishedFlavor::Draft03
+            } else {
+                FinishedFlavor::MitLegacy
+            },
+            omit_finished: has("omit-finished"),
+            ap_framing: if has("krb5-ap-framing") {
+                ApFraming::Krb5
+            } else {
+                ApFraming::Iakerb
+            },
+            header_flags: has("windows-header-flags").then(|| BitString {
+                unused: 0,
+                bytes: vec![0; 4],
+            }),
+            ..IakerbOptions::default()
+        },
+    );
+    let Ok(mut token) = init.initial_token(now, &mut rng) else {
+        return Vec::new();
+    };
+    let mut sent = Vec::new();
+    let mut leg = 0;
+    for _ in 0..12 {
+        let t = apply(&r.edits, leg, token);
+        sent.push(t.clone());
+        leg += 1;
+        let Some(reply) = acc.feed(&t) else { break };
+        if acc.is_done() {
+            break;
+        }
+        let reply = apply(&r.edits, leg, reply);
+        leg += 1;
+        match init.step(&reply, now, &mut rng) {
+            Ok(IakerbStep::Continue(n)) | Ok(IakerbStep::Complete(Some(n))) => token = n,
+            _ => break,
+        }
+    }
+    sent
+}
+
 /// The three NTLM messages of a successful raw exchange (for wire-ntlm).
 pub(crate) fn ntlm_messages() -> [Vec<u8>; 3] {
     let p = params("negotiate", true);
@@ -388,7 +483,12 @@ fn at(
     r: ConversationRecipe,
     expected: AcceptExpected,
 ) -> ATest {
-    let tokens = conversation(p, &r, tc).iter().map(hex::encode).collect();
+    let made = if r.wrapper == "iakerb" {
+        iakerb_conversation(p, &r, tc)
+    } else {
+        conversation(p, &r, tc)
+    };
+    let tokens = made.iter().map(hex::encode).collect();
     test(
         tc,
         id,
@@ -412,7 +512,289 @@ fn ticket_with(f: fn(&mut ServiceTicketRecipe)) -> Option<ServiceTicketRecipe> {
 }
 
 pub(crate) fn suites() -> Vec<VectorFile> {
-    vec![spnego_suite(), ntlm_suite()]
+    vec![iakerb_suite(), spnego_suite(), ntlm_suite()]
+}
+
+fn iakerb_params(f: fn(&mut IakerbParams)) -> AcceptParams {
+    let mut ia = IakerbParams {
+        realms: vec!["LAB.TEST".to_owned()],
+        require_finished: true,
+        issue_cookie: false,
+        reply_style: "mit".to_owned(),
+        kdc: "answers".to_owned(),
+        principals: super::kdc::lab_principals(),
+    };
+    f(&mut ia);
+    AcceptParams {
+        mode: "kerberos-only".to_owned(),
+        iakerb: Some(ia),
+        ..params("kerberos-only", true)
+    }
+}
+
+fn iakerb_suite() -> VectorFile {
+    let mut s = Suite::new(
+        "iakerb-acceptor",
+        "An IAKERB acceptor (draft-ietf-kitten-iakerb-03 as MIT implements it, with Microsoft's \
+         variant): it relays the initiator's AS and TGS exchanges to its KDC inside IAKERB_PROXY \
+         tokens, answers realm discovery, refuses defective tokens and unknown realms (85), \
+         reports a silent KDC (86), and checks the finished checksum over the transcript.",
+    );
+    use Verdict::{Acceptable, Invalid, Valid};
+    let ia = || recipe("iakerb", &["iakerb"], None);
+    let with = |edits: &[(usize, &str)]| {
+        with_edits(ia(), edits.iter().map(|(l, a)| edit(*l, a)).collect())
+    };
+    let p = iakerb_params(|_| {});
+    let full = vec![
+        "proxy LAB.TEST as-req; continue iakerb realm=LAB.TEST msg=krb-error-25",
+        "proxy LAB.TEST as-req; continue iakerb realm=LAB.TEST msg=as-rep",
+        "proxy LAB.TEST tgs-req; continue iakerb realm=LAB.TEST msg=tgs-rep",
+        "complete ap-rep",
+    ];
+    let tests = vec![
+        at(
+            &p,
+            17001,
+            "iakerb.full-exchange",
+            "AS-REQ (PREAUTH_REQUIRED passes through), pre-authenticated AS-REQ, TGS-REQ, each relayed to the KDC; then the AP-REQ with the finished checksum (MIT <= 1.21 flavour: extension 1, usage 42): mutual AP-REP.",
+            &["IakerbProxying", "IakerbFinished"],
+            Valid,
+            ia(),
+            complete(&full, ALICE_KRB, "kerberos"),
+        ),
+        at(
+            &p,
+            17002,
+            "iakerb.realm-discovery",
+            "An empty target-realm and no message first: the acceptor answers with its realm (draft §3.1), then the exchange proceeds.",
+            &["IakerbRealmDiscovery", "IakerbProxying"],
+            Valid,
+            with(&[(99, "realm-discovery")]),
+            complete(
+                &[&["continue iakerb realm=LAB.TEST msg=none"][..], &full[..]].concat(),
+                ALICE_KRB,
+                "kerberos",
+            ),
+        ),
+        at(
+            &p,
+            17003,
+            "iakerb.finished-draft-03",
+            "The finished checksum in the draft-03 flavour (extension 2, usage 41).",
+            &["IakerbFinished"],
+            Valid,
+            with(&[(99, "finished-draft")]),
+            complete(&full, ALICE_KRB, "kerberos"),
+        ),
+        at(
+            &p,
+            17004,
+            "iakerb.ap-req-krb5-oid",
+            "The closing AP-REQ framed with the krb5 OID (as scapy's client sent it to Windows).",
+            &["IakerbProxying", "MechOid"],
+            Valid,
+            with(&[(99, "krb5-ap-framing")]),
+            complete(&full, ALICE_KRB, "kerberos"),
+        ),
+        at(
+            &p,
+            17005,
+            "iakerb.windows-header-flags",
+            "Initiator tokens carrying Windows' all-zero header-flags [3].",
+            &["IakerbHeaderFlags"],
+            Valid,
+            with(&[(99, "windows-header-flags")]),
+            complete(&full, ALICE_KRB, "kerberos"),
+        ),
+        at(
+            &p,
+            17006,
+            "iakerb.finished-missing",
+            "An AP-REQ without the finished checksum after an IAKERB exchange: refused (MIT: GSS_S_BAD_SIG; kerbside answers KRB_AP_ERR_MODIFIED in a KRB-ERROR token).",
+            &["IakerbFinished"],
+            Invalid,
+            with(&[(99, "omit-finished")]),
+            reject(
+                &full[..3]
+                    .iter()
+                    .copied()
+                    .chain(["reject krb-error-41"])
+                    .collect::<Vec<_>>(),
+                "kerberos",
+                Some(41),
+            ),
+        ),
+        at(
+            &p,
+            17007,
+            "iakerb.transcript-altered",
+            "A man in the middle lower-cases the realm in the acceptor's first reply: the initiator's transcript differs and the finished checksum does not verify.",
+            &["IakerbFinished"],
+            Invalid,
+            with(&[(1, "iakerb-realm-lowercase")]),
+            reject(
+                &full[..3]
+                    .iter()
+                    .copied()
+                    .chain(["reject krb-error-41"])
+                    .collect::<Vec<_>>(),
+                "kerberos",
+                Some(41),
+            ),
+        ),
+        at(
+            &p,
+            17008,
+            "iakerb.unknown-realm",
+            "A request for OTHER.TEST, a realm whose KDC the acceptor does not reach: KRB_AP_ERR_IAKERB_KDC_NOT_FOUND (85) in an IAKERB token, nothing forwarded.",
+            &["IakerbProxying"],
+            Invalid,
+            with(&[(99, "client-realm-other")]),
+            reject(
+                &["reject iakerb realm=OTHER.TEST msg=krb-error-85"],
+                "iakerb",
+                Some(85),
+            ),
+        ),
+        at(
+            &p,
+            17009,
+            "iakerb.realm-without-message",
+            "A target-realm without a KDC message (defective: MIT KRB5_BAD_MSIZE).",
+            &["IakerbToken", "MalformedToken"],
+            Invalid,
+            with(&[(0, "iakerb-strip-message")]),
+            reject(&["reject none"], "iakerb", None),
+        ),
+        at(
+            &p,
+            17010,
+            "iakerb.realm-disagrees",
+            "The header routes to OTHER.TEST while the AS-REQ is for LAB.TEST.",
+            &["IakerbToken", "MalformedToken"],
+            Invalid,
+            with(&[(0, "iakerb-realm-other")]),
+            reject(&["reject none"], "iakerb", None),
+        ),
+        at(
+            &p,
+            17011,
+            "iakerb.garbage",
+            "A first token that is not a GSS token.",
+            &["MalformedToken"],
+            Invalid,
+            with(&[(0, "replace-with-garbage")]),
+            reject(&["reject none"], "malformed", None),
+        ),
+    ];
+    s.group(TestGroup::GssAccept(group("host/app.lab.test relaying to the LAB.TEST KDC (MIT reply style, finished required, no cookies).", p, tests)));
+    let silent = iakerb_params(|i| i.kdc = "silent".to_owned());
+    let t2 = vec![at(
+        &silent,
+        17020,
+        "iakerb.kdc-silent",
+        "The acceptor's KDC does not answer: KRB_AP_ERR_IAKERB_KDC_NO_RESPONSE (86) in an IAKERB token.",
+        &["IakerbProxying"],
+        Invalid,
+        ia(),
+        reject(
+            &["proxy LAB.TEST as-req; reject iakerb realm=LAB.TEST msg=krb-error-86"],
+            "iakerb",
+            Some(86),
+        ),
+    )];
+    s.group(TestGroup::GssAccept(group(
+        "An acceptor whose KDC is unreachable.",
+        silent,
+        t2,
+    )));
+    let cookie = iakerb_params(|i| i.issue_cookie = true);
+    let t3 = vec![
+        at(
+            &cookie,
+            17030,
+            "iakerb.cookie-echoed",
+            "The acceptor issues a cookie in every reply; the initiator echoes it verbatim (draft §3).",
+            &["IakerbProxying"],
+            Valid,
+            ia(),
+            complete(
+                &[
+                    "proxy LAB.TEST as-req; continue iakerb realm=LAB.TEST msg=krb-error-25 cookie",
+                    "proxy LAB.TEST as-req; continue iakerb realm=LAB.TEST msg=as-rep cookie",
+                    "proxy LAB.TEST tgs-req; continue iakerb realm=LAB.TEST msg=tgs-rep cookie",
+                    "complete ap-rep",
+                ],
+                ALICE_KRB,
+                "kerberos",
+            ),
+        ),
+        at(
+            &cookie,
+            17031,
+            "iakerb.cookie-dropped",
+            "The second request does not echo the cookie: refused before reaching the KDC.",
+            &["IakerbToken"],
+            Invalid,
+            with(&[(2, "iakerb-strip-cookie")]),
+            reject(
+                &[
+                    "proxy LAB.TEST as-req; continue iakerb realm=LAB.TEST msg=krb-error-25 cookie",
+                    "reject none",
+                ],
+                "iakerb",
+                None,
+            ),
+        ),
+    ];
+    s.group(TestGroup::GssAccept(group(
+        "An acceptor that issues cookies.",
+        cookie,
+        t3,
+    )));
+    let windows = iakerb_params(|i| i.reply_style = "windows".to_owned());
+    let t4 = vec![at(
+        &windows,
+        17040,
+        "iakerb.windows-reply-style",
+        "Replies in Windows' style (target-realm \".\", header-flags 01 00 00 00): an initiator must keep using its own realm.",
+        &["IakerbHeaderFlags", "WindowsCapture"],
+        Acceptable,
+        ia(),
+        complete(
+            &[
+                "proxy LAB.TEST as-req; continue iakerb realm=. msg=krb-error-25",
+                "proxy LAB.TEST as-req; continue iakerb realm=. msg=as-rep",
+                "proxy LAB.TEST tgs-req; continue iakerb realm=. msg=tgs-rep",
+                "complete ap-rep",
+            ],
+            ALICE_KRB,
+            "kerberos",
+        ),
+    )];
+    s.group(TestGroup::GssAccept(group(
+        "An acceptor answering like Windows build 29617.",
+        windows,
+        t4,
+    )));
+    let off = params("kerberos-only", true);
+    let t5 = vec![at(
+        &off,
+        17050,
+        "iakerb.not-configured",
+        "An acceptor without IAKERB refuses the token (MIT offers IAKERB only when asked, krb5#303).",
+        &["MechanismPolicy"],
+        Invalid,
+        ia(),
+        reject(&["reject none"], "mechanism-not-accepted", None),
+    )];
+    s.group(TestGroup::GssAccept(group(
+        "An acceptor without IAKERB.",
+        off,
+        t5,
+    )));
+    s.finish()
 }
 
 const ALICE_KRB: &str = "alice@LAB.TEST";

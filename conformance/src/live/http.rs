@@ -177,12 +177,18 @@ impl Client {
                 let conn = rustls::ClientConnection::new(cfg.clone(), name)
                     .map_err(|e| HttpError::Tls(e.to_string()))?;
                 let mut s = rustls::StreamOwned::new(conn, tcp);
-                exchange(&mut s, &head, body, self.timeout, |s: &mut rustls::StreamOwned<_, TcpStream>| {
-                    if half_close {
-                        s.conn.send_close_notify();
-                        let _ = s.flush();
-                    }
-                })?
+                exchange(
+                    &mut s,
+                    &head,
+                    body,
+                    self.timeout,
+                    |s: &mut rustls::StreamOwned<_, TcpStream>| {
+                        if half_close {
+                            s.conn.send_close_notify();
+                            let _ = s.flush();
+                        }
+                    },
+                )?
             }
             None => {
                 let mut s = tcp;

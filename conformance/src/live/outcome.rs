@@ -1,9 +1,9 @@
 //! How a live test is classified, and the run's results.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The classification of one test against a live target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// The target did what the vector expects.
@@ -54,7 +54,7 @@ impl Status {
 }
 
 /// One test's result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LiveResult {
     /// Suite.
@@ -70,12 +70,12 @@ pub struct LiveResult {
     /// What the target did.
     pub observed: String,
     /// Why it failed, is unsupported, or deviates (profile or list reason).
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub detail: String,
 }
 
 /// A whole run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RunReport {
     /// What was tested (`kdc 127.0.0.1:88 (udp/tcp)`).
@@ -83,7 +83,7 @@ pub struct RunReport {
     /// The profile.
     pub profile: String,
     /// The known-failures list, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub known_failures: Option<String>,
     /// Every test.
     pub results: Vec<LiveResult>,

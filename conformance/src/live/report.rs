@@ -218,6 +218,76 @@ pub fn write(dir: &Path, r: &RunReport) -> std::io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// One cell of the cross-target matrix.
+fn cell(x: Option<&super::outcome::LiveResult>) -> String {
+    match x {
+        None => "".to_owned(),
+        Some(r) => match r.status {
+            Status::Pass => "pass".to_owned(),
+            Status::Unsupported => "n/a".to_owned(),
+            other => format!("{} ({})", other.as_str(), md_escape(&r.observed)),
+        },
+    }
+}
+
+/// The matrix of several runs: a summary row per target, then one row per
+/// test that did not simply pass everywhere (tests x targets).
+pub fn matrix(reports: &[RunReport]) -> String {
+    let mut out = String::from("# Conformance matrix\n\n");
+    out.push_str("| target | profile | known failures | pass | acceptable deviation | known failure | unsupported | fail | unexpected pass |\n|---|---|---|---:|---:|---:|---:|---:|---:|\n");
+    for r in reports {
+        let _ = write!(
+            out,
+            "| {} | `{}` | {} |",
+            md_escape(&r.target),
+            r.profile,
+            r.known_failures
+                .as_deref()
+                .map_or("-".to_owned(), |k| format!("`{k}`"))
+        );
+        for s in Status::ALL {
+            let _ = write!(out, " {} |", r.count(None, s));
+        }
+        out.push('\n');
+    }
+    let mut ids: Vec<(u32, String, String)> = Vec::new();
+    for r in reports {
+        for x in &r.results {
+            if !ids.iter().any(|(t, _, _)| *t == x.tc_id) {
+                ids.push((x.tc_id, x.id.clone(), x.expected.clone()));
+            }
+        }
+    }
+    ids.sort();
+    out.push_str("\nTests that did not pass on every target (n/a: not applicable to that target):\n\n| tcId | id | expected |");
+    for r in reports {
+        let _ = write!(out, " {} |", md_escape(&r.target));
+    }
+    out.push_str("\n|---:|---|---|");
+    for _ in reports {
+        out.push_str("---|");
+    }
+    out.push('\n');
+    for (tc, id, expected) in ids {
+        let cells: Vec<Option<&super::outcome::LiveResult>> = reports
+            .iter()
+            .map(|r| r.results.iter().find(|x| x.tc_id == tc))
+            .collect();
+        if cells
+            .iter()
+            .all(|c| c.is_some_and(|x| x.status == Status::Pass))
+        {
+            continue;
+        }
+        let _ = write!(out, "| {tc} | `{id}` | {} |", md_escape(&expected));
+        for c in cells {
+            let _ = write!(out, " {} |", cell(c));
+        }
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,6 +327,27 @@ mod tests {
         assert!(t.contains("unexpected-pass     4 t.4"), "{t}");
         let m = markdown(&r);
         assert!(m.contains("| **total** | 1 | 1 | 0 | 1 | 1 | 1 |"), "{m}");
+    }
+
+    #[test]
+    fn matrix_lists_only_tests_that_did_not_pass_everywhere() {
+        let a = report();
+        let mut b = report();
+        b.target = "other".into();
+        for x in &mut b.results {
+            x.status = Status::Pass;
+        }
+        let m = matrix(&[a, b]);
+        assert!(
+            m.contains("| relay https://x/KdcProxy | `kdcproxy` | - | 1 | 1 | 0 | 1 | 1 | 1 |"),
+            "{m}"
+        );
+        assert!(!m.contains("| 1 | `t.1`"), "{m}");
+        assert!(
+            m.contains("| 2 | `t.2` | http 400 | fail (http <500>) | pass |"),
+            "{m}"
+        );
+        assert!(m.contains("| 3 | `t.3` | http 400 | n/a | pass |"), "{m}");
     }
 
     #[test]
