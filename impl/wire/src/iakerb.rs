@@ -48,10 +48,20 @@ impl IakerbHeader {
 
     /// DER encoding.
     pub fn encode(&self) -> Vec<u8> {
+        self.encode_with(false)
+    }
+
+    /// DER encoding with target-realm as OCTET STRING when `realm_octets`
+    /// (MIT krb5 up to 1.21; see [`TokenForm`]).
+    pub fn encode_with(&self, realm_octets: bool) -> Vec<u8> {
         let mut w = Writer::new();
         w.sequence(|w| {
             w.explicit(1, |w| {
-                w.utf8_string(&self.target_realm);
+                if realm_octets {
+                    w.octet_string(self.target_realm.as_bytes());
+                } else {
+                    w.utf8_string(&self.target_realm);
+                }
             });
             if let Some(c) = &self.cookie {
                 w.explicit(2, |w| {
@@ -73,21 +83,64 @@ impl IakerbHeader {
     /// Decodes one header from the start of `bytes`; returns it and the
     /// number of bytes it took (the KDC message follows).
     pub fn decode_prefix(bytes: &[u8]) -> Result<(Self, usize)> {
-        decode_header_at(bytes, 0)
+        decode_header_at(bytes, 0, false).map(|(h, n, _)| (h, n))
     }
 }
 
-fn decode_header_at(bytes: &[u8], base: usize) -> Result<(IakerbHeader, usize)> {
+/// The form of an IAKERB_PROXY token on the wire. draft-03 (and Windows,
+/// and MIT after commit 04f9c19c98) frames every token and encodes
+/// target-realm as UTF8String; MIT krb5 up to 1.21 (Debian 12's 1.20.1,
+/// observed) frames only the initiator's first token (later ones start
+/// with the TOK_ID `05 01`) and encodes target-realm as OCTET STRING.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenForm {
+    /// RFC 2743 §3.1 framing around TOK_ID, header and message.
+    pub framed: bool,
+    /// target-realm as OCTET STRING instead of UTF8String.
+    pub realm_octets: bool,
+}
+
+impl TokenForm {
+    /// draft-ietf-kitten-iakerb-03.
+    pub const DRAFT_03: TokenForm = TokenForm {
+        framed: true,
+        realm_octets: false,
+    };
+    /// MIT krb5 <= 1.21, first initiator token.
+    pub const MIT_FIRST: TokenForm = TokenForm {
+        framed: true,
+        realm_octets: true,
+    };
+    /// MIT krb5 <= 1.21, every later token (both directions).
+    pub const MIT_LATER: TokenForm = TokenForm {
+        framed: false,
+        realm_octets: true,
+    };
+}
+
+fn decode_header_at(
+    bytes: &[u8],
+    base: usize,
+    allow_octets: bool,
+) -> Result<(IakerbHeader, usize, bool)> {
     let mut top = Reader::with_base(bytes, base, Format::Iakerb, "IAKERB token");
     let seq = top.expect(tag::SEQUENCE, "IAKERB-HEADER (SEQUENCE)")?;
     // Strict DER for the whole header, extensions included.
     der::validate(seq.raw, Format::Iakerb).map_err(|e| e.shifted(seq.offset))?;
     let mut r = seq.reader("IAKERB-HEADER");
-    let target_realm = r
+    let realm_tlv = r
         .expect(tag::context(1), "[1] target-realm")?
-        .explicit_inner("[1] target-realm")?
-        .string(&[tag::UTF8_STRING], "UTF8String target-realm")?
-        .to_string();
+        .explicit_inner("[1] target-realm")?;
+    let realm_octets = allow_octets && realm_tlv.tag == tag::OCTET_STRING;
+    let target_realm = if realm_octets {
+        realm_tlv
+            .string(&[tag::OCTET_STRING], "OCTET STRING target-realm")?
+            .to_string()
+    } else {
+        realm_tlv
+            .string(&[tag::UTF8_STRING], "UTF8String target-realm")?
+            .to_string()
+    };
     let cookie = match r.optional(tag::context(2))? {
         Some(t) => Some(t.explicit_inner("[2] cookie")?.octet_string()?.to_vec()),
         None => None,
@@ -109,6 +162,7 @@ fn decode_header_at(bytes: &[u8], base: usize) -> Result<(IakerbHeader, usize)> 
             extensions,
         },
         seq.raw.len(),
+        realm_octets,
     ))
 }
 
@@ -144,9 +198,56 @@ impl IakerbProxy {
 
     /// The framed token: `60 .. 06 06 2b06 0105 0205 | 05 01 | header | message`.
     pub fn encode(&self) -> Vec<u8> {
-        let mut body = self.header.encode();
+        self.encode_as(TokenForm::DRAFT_03)
+    }
+
+    /// The token in `form` (unframed: `05 01 | header | message`).
+    pub fn encode_as(&self, form: TokenForm) -> Vec<u8> {
+        let mut body = self.header.encode_with(form.realm_octets);
         body.extend_from_slice(&self.message);
-        gss::encode_krb_token(&oid::IAKERB, tok_id::IAKERB_PROXY, &body)
+        if form.framed {
+            gss::encode_krb_token(&oid::IAKERB, tok_id::IAKERB_PROXY, &body)
+        } else {
+            let mut t = Vec::with_capacity(body.len() + 2);
+            t.extend_from_slice(&tok_id::IAKERB_PROXY);
+            t.extend_from_slice(&body);
+            t
+        }
+    }
+
+    /// Decodes a token in either form of [`TokenForm`] (what an
+    /// implementation talking to MIT krb5 <= 1.21 must accept) and says
+    /// which it was. Framed tokens must carry the IAKERB OID; an unframed
+    /// one starts with TOK_ID `05 01`.
+    pub fn decode_any(bytes: &[u8]) -> Result<(Self, TokenForm)> {
+        let (body, body_offset, framed) = if bytes.first() == Some(&0x60) {
+            let tok = decode_framed(bytes)?;
+            (tok.body, tok.body_offset, true)
+        } else {
+            match bytes.split_first_chunk::<2>() {
+                Some((id, body)) if *id == tok_id::IAKERB_PROXY => (body, 2, false),
+                _ => {
+                    return Err(WireError::new(
+                        Format::Iakerb,
+                        0,
+                        ErrorKind::BadConstant {
+                            what: "TOK_ID",
+                            expected: "60 (framing) or 05 01 (IAKERB_PROXY)".into(),
+                            found: hex::encode(bytes.get(..2).unwrap_or(bytes)),
+                        },
+                    ));
+                }
+            }
+        };
+        let (header, used, realm_octets) = decode_header_at(body, body_offset, true)?;
+        let message = body.get(used..).unwrap_or(&[]).to_vec();
+        Ok((
+            IakerbProxy { header, message },
+            TokenForm {
+                framed,
+                realm_octets,
+            },
+        ))
     }
 
     /// Strict decode: IAKERB OID, TOK_ID 05 01, a valid header; the rest
@@ -165,7 +266,8 @@ impl IakerbProxy {
     }
 }
 
-fn decode_located(bytes: &[u8]) -> Result<(IakerbProxy, usize)> {
+/// The framed token's body after checking the IAKERB OID and TOK_ID.
+fn decode_framed(bytes: &[u8]) -> Result<gss::KrbToken<'_>> {
     let tok = gss::decode_krb_token(bytes).map_err(|e| e.in_format(Format::Iakerb))?;
     if tok.mech != oid::IAKERB {
         return Err(WireError::new(
@@ -189,7 +291,12 @@ fn decode_located(bytes: &[u8]) -> Result<(IakerbProxy, usize)> {
             },
         ));
     }
-    let (header, used) = decode_header_at(tok.body, tok.body_offset)?;
+    Ok(tok)
+}
+
+fn decode_located(bytes: &[u8]) -> Result<(IakerbProxy, usize)> {
+    let tok = decode_framed(bytes)?;
+    let (header, used, _) = decode_header_at(tok.body, tok.body_offset, false)?;
     let message = tok.body.get(used..).unwrap_or(&[]).to_vec();
     Ok((IakerbProxy { header, message }, tok.body_offset + used))
 }
@@ -348,6 +455,44 @@ mod tests {
         let (back, inner) = decode_with_inner(&b).unwrap();
         assert_eq!(back, t);
         assert_eq!(inner.unwrap().name(), "AS-REQ");
+    }
+
+    #[test]
+    fn mit_1_20_tokens_decode_in_either_form() {
+        // Captured from MIT 1.20.1 gss-client -iakerb (framed first token,
+        // OCTET STRING realm) and gss-server -iakerb (unframed replies).
+        let header = unhex("300ca10a040849414b2e54455354");
+        let mut unframed = vec![0x05, 0x01];
+        unframed.extend_from_slice(&header);
+        unframed.extend_from_slice(&[0x6b, 0x00]);
+        let (p, form) = IakerbProxy::decode_any(&unframed).unwrap();
+        assert_eq!(form, TokenForm::MIT_LATER);
+        assert_eq!(p.header.target_realm, "IAK.TEST");
+        assert_eq!(p.message, [0x6b, 0x00]);
+        assert_eq!(p.encode_as(form), unframed);
+        // The strict decoder keeps refusing both.
+        assert!(IakerbProxy::decode(&unframed).is_err());
+        let framed = p.encode_as(TokenForm::MIT_FIRST);
+        assert_eq!(&framed[..12], &unhex("601a06062b06010502050501"));
+        assert!(IakerbProxy::decode(&framed).is_err());
+        assert_eq!(
+            IakerbProxy::decode_any(&framed).unwrap(),
+            (p.clone(), TokenForm::MIT_FIRST)
+        );
+        // draft-03 form.
+        let draft = p.encode();
+        assert_eq!(
+            IakerbProxy::decode_any(&draft).unwrap(),
+            (p, TokenForm::DRAFT_03)
+        );
+        // Anything else is refused with an offset.
+        for bad in [&b""[..], &[0x05, 0x02, 0x30, 0x00], &[0x01]] {
+            assert!(IakerbProxy::decode_any(bad).is_err());
+        }
+        let mut wrong_oid = gss::encode_krb_token(&oid::KRB5, tok_id::IAKERB_PROXY, &header);
+        assert!(IakerbProxy::decode_any(&wrong_oid).is_err());
+        wrong_oid.truncate(5);
+        assert!(IakerbProxy::decode_any(&wrong_oid).is_err());
     }
 
     #[test]
