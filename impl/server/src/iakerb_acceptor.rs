@@ -15,7 +15,10 @@
 //! What is checked before anything reaches the KDC (a token failing any
 //! check is refused and nothing is forwarded):
 //! * GSS framing with the IAKERB OID, TOK_ID `05 01`, a valid
-//!   IAKERB-HEADER (`kerbside_wire::iakerb`);
+//!   IAKERB-HEADER (`kerbside_wire::iakerb`); MIT krb5 up to 1.21 frames
+//!   only its first token and sends target-realm as OCTET STRING, so later
+//!   tokens may start at the TOK_ID and either string type is taken
+//!   ([`TokenForm`]); replies use the form the initiator used;
 //! * at most [`IakerbConfig::max_hops`] proxy tokens (MIT
 //!   `IAKERB_MAX_HOPS` = 26);
 //! * the cookie: when this acceptor issues cookies, the latest one echoed
@@ -42,7 +45,7 @@ use std::time::SystemTime;
 use kerbside_crypto::gss_checksum::FinishedFlavor;
 use kerbside_wire::der::BitString;
 use kerbside_wire::gss::{self, oid, tok_id};
-use kerbside_wire::iakerb::{IakerbHeader, IakerbProxy};
+use kerbside_wire::iakerb::{IakerbHeader, IakerbProxy, TokenForm};
 use kerbside_wire::krb::constants::name_type;
 use kerbside_wire::krb::{self, Asn1Object, KrbErrorBuilder, KrbMessage};
 use rand_core::RngCore;
@@ -154,6 +157,10 @@ pub struct IakerbAcceptor {
     issued_cookie: Option<Vec<u8>>,
     /// A KDC request is out: (realm routed to, realm as the client spelled it).
     awaiting: Option<(String, String)>,
+    /// The initiator speaks MIT <= 1.21's form (OCTET STRING realm): our
+    /// replies are unframed with an OCTET STRING realm, as MIT's acceptor
+    /// sends them.
+    mit_form: bool,
     done: bool,
 }
 
@@ -206,6 +213,12 @@ impl IakerbAcceptor {
                 "iakerb".into(),
             )));
         };
+        // MIT <= 1.21 sends every token after the first without framing.
+        if self.hops > 0 && token.starts_with(&tok_id::IAKERB_PROXY) {
+            return self.proxy_token(cfg, token, now, rng).inspect_err(|_| {
+                self.done = true;
+            });
+        }
         let framed = gss::decode_krb_token(token).map_err(defective)?;
         match framed.tok_id {
             tok_id::IAKERB_PROXY => self.proxy_token(cfg, token, now, rng).inspect_err(|_| {
@@ -261,7 +274,10 @@ impl IakerbAcceptor {
         now: SystemTime,
         rng: &mut dyn RngCore,
     ) -> Result<IakerbOutcome, AcceptFailure> {
-        let proxy = IakerbProxy::decode(token).map_err(defective)?;
+        let (proxy, form) = IakerbProxy::decode_any(token).map_err(defective)?;
+        if self.hops == 0 {
+            self.mit_form = form.realm_octets;
+        }
         if self.hops >= cfg.max_hops {
             return Err(silent(IakerbReject::TooManyHops(cfg.max_hops)));
         }
@@ -302,7 +318,7 @@ impl IakerbAcceptor {
                     header,
                     message: Vec::new(),
                 }
-                .encode();
+                .encode_as(self.reply_form());
                 self.transcript.extend_from_slice(&reply);
                 return Ok(IakerbOutcome::Reply(reply));
             }
@@ -376,7 +392,7 @@ impl IakerbAcceptor {
                         header,
                         message: bytes.to_vec(),
                     }
-                    .encode();
+                    .encode_as(self.reply_form());
                     self.transcript.extend_from_slice(&token);
                     return Ok(token);
                 }
@@ -426,8 +442,18 @@ impl IakerbAcceptor {
             header,
             message: der,
         }
-        .encode();
+        .encode_as(self.reply_form());
         AcceptFailure::with_reply(AcceptError::Iakerb(why), token)
+    }
+
+    /// Replies in the initiator's form: MIT <= 1.21 unframed with an OCTET
+    /// STRING realm, everyone else draft-03.
+    fn reply_form(&self) -> TokenForm {
+        if self.mit_form {
+            TokenForm::MIT_LATER
+        } else {
+            TokenForm::DRAFT_03
+        }
     }
 
     fn next_cookie(&mut self, cfg: &IakerbConfig, rng: &mut dyn RngCore) -> Option<Vec<u8>> {

@@ -17,7 +17,7 @@ use kerbside_server::{
 };
 use kerbside_wire::der::BitString;
 use kerbside_wire::gss::{self, oid, tok_id};
-use kerbside_wire::iakerb::{IakerbHeader, IakerbProxy};
+use kerbside_wire::iakerb::{IakerbHeader, IakerbProxy, TokenForm};
 use kerbside_wire::krb::constants::error_code as code;
 use kerbside_wire::spnego::NegotiationToken;
 use std::sync::Arc;
@@ -69,6 +69,44 @@ fn raw_iakerb_completes_through_the_kdc_with_either_finished_flavour() {
         let mut client = ia.into_context().unwrap();
         check_contexts(&mut client, &mut session.context, 3);
     }
+}
+
+#[test]
+fn mit_1_20_dialect_completes_and_is_answered_in_kind() {
+    // MIT <= 1.21: first token framed, the rest unframed, OCTET STRING
+    // realm, finished extension 1 / usage 42; the acceptor answers the same
+    // way (unframed, OCTET STRING) as MIT's acceptor does.
+    let mut acc = Acceptor::new(iakerb_service(iakerb_config()));
+    let mut forms = Vec::new();
+    let mut watch = |leg: usize, t: Vec<u8>| {
+        if let Ok((_, form)) = IakerbProxy::decode_any(&t) {
+            forms.push((leg, form));
+        }
+        t
+    };
+    let r = run_raw(
+        initiator(None, IakerbOptions::mit()),
+        &mut acc,
+        Upstream::Kdc,
+        &mut watch,
+        12,
+    );
+    r.client.unwrap();
+    let s = r.server.unwrap();
+    assert_eq!(s.iakerb.unwrap().finished, Some(FinishedFlavor::MitLegacy));
+    assert_eq!(forms[0], (0, TokenForm::MIT_FIRST));
+    assert!(
+        forms[1..].iter().all(|(_, f)| *f == TokenForm::MIT_LATER),
+        "{forms:?}"
+    );
+    assert_eq!(forms.len(), 8, "discovery + 3 KDC exchanges, both ways");
+}
+
+#[test]
+fn an_unframed_first_token_is_refused() {
+    let t = IakerbProxy::new(REALM, as_req(REALM)).encode_as(TokenForm::MIT_LATER);
+    let f = first_token(&t).unwrap_err();
+    assert!(matches!(f.error, AcceptError::Malformed(_)), "{}", f.error);
 }
 
 #[test]

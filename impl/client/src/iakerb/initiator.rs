@@ -5,7 +5,7 @@ use std::time::SystemTime;
 use kerbside_crypto::gss_checksum::FinishedFlavor;
 use kerbside_wire::der::{BitString, Oid};
 use kerbside_wire::gss::oid;
-use kerbside_wire::iakerb::{IakerbHeader, IakerbProxy};
+use kerbside_wire::iakerb::{IakerbHeader, IakerbProxy, TokenForm};
 use kerbside_wire::krb::constants::{error_code, name_type};
 use kerbside_wire::krb::{self, KrbMessage};
 use kerbside_wire::time::from_kerberos_time_usec;
@@ -42,14 +42,29 @@ impl ApFraming {
     }
 }
 
+/// The IAKERB dialect spoken (the acceptor's must match: MIT 1.20 refuses
+/// a UTF8String realm).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IakerbDialect {
+    /// draft-ietf-kitten-iakerb-03 (Windows, MIT after 04f9c19c98): every
+    /// token framed, target-realm UTF8String.
+    Draft03,
+    /// MIT krb5 up to 1.21 (Debian 12's 1.20.1, observed): only the first
+    /// token framed, target-realm OCTET STRING.
+    Mit,
+}
+
 /// Initiator choices.
 #[derive(Debug, Clone)]
 pub struct IakerbOptions {
     /// Most proxy tokens sent before giving up.
     pub max_hops: u32,
-    /// The finished flavour to send: MIT krb5 up to 1.21 (what Debian 12
-    /// ships) sends and expects extension 1 / usage 42, the draft and
-    /// newer MIT extension 2 / usage 41.
+    /// How tokens are written.
+    pub dialect: IakerbDialect,
+    /// The finished flavour to send: MIT krb5 up to 1.21 sends and expects
+    /// extension 1 / usage 42, the draft and newer MIT extension 2 /
+    /// usage 41.
     pub finished: FinishedFlavor,
     /// Send no finished checksum at all (what the scapy client did and
     /// Windows accepted); acceptors like MIT's refuse such an AP-REQ.
@@ -66,11 +81,25 @@ pub struct IakerbOptions {
     pub tgs_options: TgsOptions,
 }
 
+impl IakerbOptions {
+    /// What MIT krb5 up to 1.21 speaks: its token form and finished
+    /// numbering.
+    pub fn mit() -> Self {
+        Self {
+            dialect: IakerbDialect::Mit,
+            finished: FinishedFlavor::MitLegacy,
+            ..Self::default()
+        }
+    }
+}
+
 impl Default for IakerbOptions {
+    /// draft-ietf-kitten-iakerb-03 throughout.
     fn default() -> Self {
         Self {
             max_hops: DEFAULT_MAX_HOPS,
-            finished: FinishedFlavor::MitLegacy,
+            dialect: IakerbDialect::Draft03,
+            finished: FinishedFlavor::Draft03,
             omit_finished: false,
             ap_framing: ApFraming::Iakerb,
             header_flags: None,
@@ -409,6 +438,11 @@ impl IakerbInitiator {
         if self.hops >= self.options.max_hops {
             return Err(IakerbError::TooManyHops(self.options.max_hops));
         }
+        let form = match self.options.dialect {
+            IakerbDialect::Mit if self.hops == 0 => TokenForm::MIT_FIRST,
+            IakerbDialect::Mit => TokenForm::MIT_LATER,
+            _ => TokenForm::DRAFT_03,
+        };
         self.hops += 1;
         let token = IakerbProxy {
             header: IakerbHeader {
@@ -419,15 +453,15 @@ impl IakerbInitiator {
             },
             message,
         }
-        .encode();
+        .encode_as(form);
         self.transcript.extend_from_slice(&token);
         Ok(token)
     }
 
-    /// Decodes an acceptor token of the proxy phase, records it and keeps
-    /// its cookie.
+    /// Decodes an acceptor token of the proxy phase (either form: MIT
+    /// <= 1.21 answers unframed), records it and keeps its cookie.
     fn receive(&mut self, token: &[u8]) -> Result<IakerbProxy, IakerbError> {
-        let proxy = IakerbProxy::decode(token)?;
+        let (proxy, _) = IakerbProxy::decode_any(token)?;
         self.transcript.extend_from_slice(token);
         // draft §3: copied verbatim from the acceptor's latest token.
         self.cookie = proxy.header.cookie.clone();

@@ -38,5 +38,6 @@ mod initiator;
 
 pub use error::IakerbError;
 pub use initiator::{
-    ApFraming, DEFAULT_MAX_HOPS, IakerbInitiator, IakerbOptions, IakerbRequest, IakerbStep,
+    ApFraming, DEFAULT_MAX_HOPS, IakerbDialect, IakerbInitiator, IakerbOptions, IakerbRequest,
+    IakerbStep,
 };
