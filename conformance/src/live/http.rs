@@ -181,6 +181,7 @@ impl Client {
                     &mut s,
                     &head,
                     body,
+                    half_close,
                     self.timeout,
                     |s: &mut rustls::StreamOwned<_, TcpStream>| {
                         if half_close {
@@ -192,11 +193,18 @@ impl Client {
             }
             None => {
                 let mut s = tcp;
-                exchange(&mut s, &head, body, self.timeout, |s: &mut TcpStream| {
-                    if half_close {
-                        let _ = s.shutdown(std::net::Shutdown::Write);
-                    }
-                })?
+                exchange(
+                    &mut s,
+                    &head,
+                    body,
+                    half_close,
+                    self.timeout,
+                    |s: &mut TcpStream| {
+                        if half_close {
+                            let _ = s.shutdown(std::net::Shutdown::Write);
+                        }
+                    },
+                )?
             }
         };
         parse_response(&raw)
@@ -221,7 +229,8 @@ impl<C> ReadTimeout for rustls::StreamOwned<C, TcpStream> {
     }
 }
 
-/// Bodies above this are sent only after a short wait for an early answer
+/// Bodies above this (and bodies shorter than their Content-Length) are
+/// sent only after a short wait for an early answer
 /// (413, 411): a server that refuses from the headers alone and closes
 /// would otherwise reset the connection under a client still writing, and
 /// the answer would be lost.
@@ -233,13 +242,14 @@ fn exchange<S: Read + Write + ReadTimeout>(
     s: &mut S,
     head: &[u8],
     body: &[u8],
+    short_body: bool,
     timeout: Duration,
     after_write: impl FnOnce(&mut S),
 ) -> Result<Vec<u8>, HttpError> {
     let mut buf = Vec::new();
     let mut early = false;
     let mut wrote = s.write_all(head).and_then(|()| s.flush());
-    if wrote.is_ok() && body.len() > EARLY_ANSWER_BODY {
+    if wrote.is_ok() && (body.len() > EARLY_ANSWER_BODY || short_body) {
         s.set_timeout(Duration::from_millis(300))?;
         let mut first = [0u8; 4096];
         match s.read(&mut first) {
