@@ -244,3 +244,97 @@ impl Invariant for NegotiatorExpectations {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::scenario::load_str;
+    use crate::trace::{Endpoint, Fate, Layer, Packet};
+
+    fn scenario() -> Scenario {
+        load_str(
+            r#"
+name = "n"
+description = "d"
+duration = "1m"
+[[realm]]
+name = "CORP.EXAMPLE"
+kdcs = ["dc1"]
+[[host]]
+name = "dc1"
+role = "kdc"
+[[host]]
+name = "printer"
+role = "printer"
+aliases = ["printer.corp.example"]
+[[host]]
+name = "files"
+role = "app"
+[[host]]
+name = "laptop-deny"
+role = "client"
+[host.client.policy.ntlm]
+mode = "deny"
+exceptions = ["printer.corp.example"]
+[[host]]
+name = "laptop-audit"
+role = "client"
+[policy.ntlm]
+mode = "audit"
+"#,
+            "n.toml",
+        )
+        .unwrap()
+    }
+
+    fn rec(src: &str, dst: &str, payload: &[u8]) -> WireRecord {
+        let addr: SocketAddr = "10.0.0.1:4444".parse().unwrap();
+        WireRecord {
+            at: Duration::from_millis(7),
+            conn: Some(1),
+            src: Endpoint {
+                host: src.into(),
+                addr,
+            },
+            dst: Endpoint {
+                host: dst.into(),
+                addr,
+            },
+            layer: Layer::Wire,
+            packet: Packet::TcpData(Bytes::copy_from_slice(payload)),
+            fate: Fate::Sent,
+        }
+    }
+
+    #[test]
+    fn ntlm_bytes_from_a_denying_client_are_a_violation_unless_excepted() {
+        let mut inv = NoNtlmUnderDeny::new(&scenario());
+        let mut frame = b"\x02\x00\x00\x00\x28".to_vec();
+        frame.extend_from_slice(b"NTLMSSP\0\x01\0\0\0");
+        let f = inv.on_wire(&rec("laptop-deny", "files", &frame));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].kind, "ntlm-under-deny");
+        assert!(
+            f[0].message
+                .contains("laptop-deny sent an NTLM message to files")
+        );
+        // The printer is on the exception list (by its alias).
+        assert!(
+            inv.on_wire(&rec("laptop-deny", "printer", &frame))
+                .is_empty()
+        );
+        // Other clients, other bytes: nothing.
+        assert!(
+            inv.on_wire(&rec("laptop-audit", "files", &frame))
+                .is_empty()
+        );
+        assert!(
+            inv.on_wire(&rec("laptop-deny", "files", b"Kerberos only"))
+                .is_empty()
+        );
+    }
+}

@@ -63,3 +63,45 @@ fn vpn_blocks_88() {
 fn relay_down() {
     check("relay-down", &[1]);
 }
+
+// Issue 7: the negotiator's scenarios.
+
+#[test]
+fn branch_office_latency() {
+    check("branch-office-latency", &[1]);
+}
+
+#[test]
+fn coffee_shop_wifi() {
+    check("coffee-shop-wifi", &[1]);
+}
+
+#[test]
+fn ntlm_only_printer() {
+    check("ntlm-only-printer", &[1]);
+}
+
+#[test]
+fn ntlm_denied_fail_closed() {
+    check("ntlm-denied-fail-closed", &[1]);
+}
+
+#[test]
+fn silent_ntlm_detection() {
+    check("silent-ntlm-detection", &[1]);
+}
+
+#[test]
+fn downgrade_attack() {
+    check("downgrade-attack", &[1]);
+}
+
+#[test]
+fn dc_failover() {
+    check("dc-failover", &[1]);
+}
+
+#[test]
+fn flapping_firewall() {
+    check("flapping-firewall", &[1]);
+}
