@@ -149,23 +149,47 @@ impl Lab {
         now: SystemTime,
         rng: &mut dyn RngCore,
     ) -> Result<Box<Session>, FixtureError> {
+        self.logon_recorded(path, now, rng, None)
+    }
+
+    /// [`Lab::logon`], also returning every context token exchanged
+    /// (initiator's first, then alternating; IAKERB's KDC messages travel
+    /// inside them): real tokens for the wire benches.
+    pub fn transcript(
+        &mut self,
+        path: Path,
+        now: SystemTime,
+        rng: &mut dyn RngCore,
+    ) -> Result<Vec<Vec<u8>>, FixtureError> {
+        let mut tokens = Vec::new();
+        self.logon_recorded(path, now, rng, Some(&mut tokens))?;
+        Ok(tokens)
+    }
+
+    fn logon_recorded(
+        &mut self,
+        path: Path,
+        now: SystemTime,
+        rng: &mut dyn RngCore,
+        record: Option<&mut Vec<Vec<u8>>>,
+    ) -> Result<Box<Session>, FixtureError> {
         match path {
             Path::Native => {
                 let ticket = self.service_ticket(now, rng)?;
                 let mut init = spnego(OfferedMech::kerberos(ticket))?;
                 let mut acc = Acceptor::new(self.service.clone());
-                drive(&mut init, &mut acc, None, now, rng)
+                drive(&mut init, &mut acc, None, now, rng, record)
             }
             Path::Iakerb => {
                 let mut init = iakerb(REALM, self.alice.clone(), &["host", "app.lab.test"]);
                 let mut acc = Acceptor::new(self.service.clone());
-                drive(&mut init, &mut acc, Some(&mut self.kdc), now, rng)
+                drive(&mut init, &mut acc, Some(&mut self.kdc), now, rng, record)
             }
             Path::LocalKdc => {
                 let realm = MACHINE.to_ascii_uppercase();
                 let mut init = iakerb(&realm, self.local_key.clone(), &["host", MACHINE]);
                 let mut acc = Acceptor::new(self.local_service.clone());
-                drive(&mut init, &mut acc, Some(&mut self.localkdc), now, rng)
+                drive(&mut init, &mut acc, Some(&mut self.localkdc), now, rng, record)
             }
             Path::Ntlm => {
                 let client = NtlmClient::new(
@@ -177,7 +201,7 @@ impl Lab {
                 );
                 let mut init = spnego(OfferedMech::ntlm(client))?;
                 let mut acc = Acceptor::new(self.service.clone());
-                drive(&mut init, &mut acc, None, now, rng)
+                drive(&mut init, &mut acc, None, now, rng, record)
             }
         }
     }
@@ -287,11 +311,18 @@ fn drive(
     mut kdc: Option<&mut Kdc>,
     now: SystemTime,
     rng: &mut dyn RngCore,
+    mut record: Option<&mut Vec<Vec<u8>>>,
 ) -> Result<Box<Session>, FixtureError> {
+    let mut keep = |t: &[u8]| {
+        if let Some(r) = record.as_deref_mut() {
+            r.push(t.to_vec());
+        }
+    };
     let mut token = init.first(now, rng).map_err(FixtureError::Failed)?;
     let mut client_done = false;
     // A Kerberos logon through IAKERB takes 5 round trips, NTLM 2.
     for _ in 0..16 {
+        keep(&token);
         let mut step = acc.step(&token, now, rng);
         while let Ok(AcceptStep::ProxyKdc(req)) = &step {
             let kdc = kdc.as_deref_mut().ok_or_else(|| {
@@ -307,6 +338,7 @@ fn drive(
         }
         match step {
             Ok(AcceptStep::Continue(reply)) => {
+                keep(&reply);
                 let (next, done) = init.step(&reply, now, rng).map_err(FixtureError::Failed)?;
                 client_done = done;
                 token = next.ok_or_else(|| {
@@ -315,6 +347,7 @@ fn drive(
             }
             Ok(AcceptStep::Complete { reply, session }) => {
                 if let Some(reply) = reply {
+                    keep(&reply);
                     let (next, done) = init.step(&reply, now, rng).map_err(FixtureError::Failed)?;
                     client_done = done && next.is_none();
                 }
@@ -369,6 +402,13 @@ mod tests {
                     path.name()
                 );
             }
+        }
+        // Token counts: SPNEGO Kerberos is one round trip; NTLM two plus
+        // the acceptor's final MIC; IAKERB five (AS twice, TGS, AP) less the
+        // AP-REP-less finish.
+        for (path, n) in [(Path::Native, 2), (Path::Ntlm, 4), (Path::Iakerb, 8)] {
+            let t = lab.transcript(path, tick(500 + n), &mut rng).unwrap();
+            assert_eq!(t.len(), n as usize, "{}", path.name());
         }
         // The same instant twice is a replayed authenticator: refused.
         let _ = lab.logon(Path::Native, tick(1000), &mut rng).unwrap();
