@@ -38,7 +38,9 @@ fn string_to_key(c: &mut Criterion) {
     let mut g = c.benchmark_group("string-to-key-cached");
     g.throughput(Throughput::Elements(1));
     for e in EncType::ALL {
-        let first = cache.from_password(e, "Winter2026!alice", &salt).expect("s2k");
+        let first = cache
+            .from_password(e, "Winter2026!alice", &salt)
+            .expect("s2k");
         assert_eq!(
             first,
             Key::from_password(e, "Winter2026!alice", &salt).expect("s2k")
@@ -137,7 +139,9 @@ fn baseline(c: &mut Criterion) {
                 b.iter(|| kc::encrypt(&key, USAGE as i32, black_box(&plain), &conf, &sizes))
             });
             g.bench_function(BenchmarkId::new(format!("decrypt/{name}"), size), |b| {
-                b.iter(|| kc::decrypt(&key, USAGE as i32, black_box(&sealed), &sizes).expect("decrypt"))
+                b.iter(|| {
+                    kc::decrypt(&key, USAGE as i32, black_box(&sealed), &sizes).expect("decrypt")
+                })
             });
         }
     }

@@ -68,7 +68,10 @@ fn kdc_core(c: &mut Criterion) {
             b.iter_batched(
                 || {
                     i += 1;
-                    (tgs_request(&tgt, etype, tick(i), &mut client_rng).1, tick(i))
+                    (
+                        tgs_request(&tgt, etype, tick(i), &mut client_rng).1,
+                        tick(i),
+                    )
                 },
                 |(req, at)| {
                     let r = reply(&mut kdc, &req, at, &mut rng);
@@ -103,7 +106,10 @@ fn kdc_two_threads(c: &mut Criterion) {
                 let reqs: Vec<_> = (0..iters)
                     .map(|_| {
                         clock += 1;
-                        (tgs_request(&tgt, etype, tick(clock), &mut client_rng).1, tick(clock))
+                        (
+                            tgs_request(&tgt, etype, tick(clock), &mut client_rng).1,
+                            tick(clock),
+                        )
                     })
                     .collect();
                 let (a, z) = reqs.split_at(reqs.len() / 2);

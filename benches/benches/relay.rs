@@ -48,7 +48,9 @@ fn relay_core(c: &mut Criterion) {
         .kerb_message;
     let (response, audit) = one(&relay, &body, &rep);
     assert_eq!(
-        KdcProxyMessage::decode(&response).expect("response").kerb_message,
+        KdcProxyMessage::decode(&response)
+            .expect("response")
+            .kerb_message,
         rep
     );
     assert!(audit.contains("\"relayed\""), "{audit}");
@@ -68,13 +70,15 @@ fn relay_core(c: &mut Criterion) {
     .expect("request")
     .encode();
     g.bench_function(BenchmarkId::from_parameter("unknown realm (403)"), |b| {
-        b.iter(|| match relay.handle(&head(&other), black_box(&other), now()) {
-            Decision::Reject(r) => {
-                assert_eq!(r.response.status, 403);
-                r.audit.to_json_line()
-            }
-            Decision::Forward(_) => panic!("forwarded an unknown realm"),
-        });
+        b.iter(
+            || match relay.handle(&head(&other), black_box(&other), now()) {
+                Decision::Reject(r) => {
+                    assert_eq!(r.response.status, 403);
+                    r.audit.to_json_line()
+                }
+                Decision::Forward(_) => panic!("forwarded an unknown realm"),
+            },
+        );
     });
     g.finish();
 }

@@ -189,7 +189,14 @@ impl Lab {
                 let realm = MACHINE.to_ascii_uppercase();
                 let mut init = iakerb(&realm, self.local_key.clone(), &["host", MACHINE]);
                 let mut acc = Acceptor::new(self.local_service.clone());
-                drive(&mut init, &mut acc, Some(&mut self.localkdc), now, rng, record)
+                drive(
+                    &mut init,
+                    &mut acc,
+                    Some(&mut self.localkdc),
+                    now,
+                    rng,
+                    record,
+                )
             }
             Path::Ntlm => {
                 let client = NtlmClient::new(
