@@ -9,7 +9,8 @@
 #   impl/relay/bench/compare_kdcproxy.sh [SECONDS] [CLIENTS...]
 #
 # Environment: RELAY_WORKERS (2), GUNICORN_WORKERS (2), GUNICORN_THREADS (8),
-# LOAD_THREADS (2). Needs MIT krb5 (krb5kdc, kdb5_util, kadmin.local),
+# LOAD_THREADS (2), REPEAT (3), LOAD_MODE (--keep-alive; --new-connection
+# gives MIT's pattern: one TLS connection per request). Needs MIT krb5 (krb5kdc, kdb5_util, kadmin.local),
 # python3-kdcproxy + gunicorn for /usr/bin/python3, and a release build
 # (this script runs `cargo build --release --bin kerbside`).
 set -euo pipefail
@@ -22,6 +23,7 @@ RELAY_WORKERS=${RELAY_WORKERS:-2}
 GUNICORN_WORKERS=${GUNICORN_WORKERS:-2}
 GUNICORN_THREADS=${GUNICORN_THREADS:-8}
 LOAD_THREADS=${LOAD_THREADS:-2}
+LOAD_MODE=${LOAD_MODE:---keep-alive}
 
 cargo build --release --bin kerbside >&2
 K=$PWD/target/release/kerbside
@@ -105,18 +107,18 @@ for c in $CLIENTS; do
         for t in direct kerbside kdcproxy; do
             case $t in
                 direct) out=$(load tcp://127.0.0.1:$KDC_PORT "$c");;
-                kerbside) out=$(load https://127.0.0.1:$RELAY_PORT/KdcProxy "$c" --ca "$D/pki/ca.pem");;
-                kdcproxy) out=$(load https://127.0.0.1:$KP_PORT/KdcProxy "$c" --ca "$D/pki/ca.pem");;
+                kerbside) out=$(load https://127.0.0.1:$RELAY_PORT/KdcProxy "$c" --ca "$D/pki/ca.pem" "$LOAD_MODE");;
+                kdcproxy) out=$(load https://127.0.0.1:$KP_PORT/KdcProxy "$c" --ca "$D/pki/ca.pem" "$LOAD_MODE");;
             esac
             printf '{"t":"%s","c":%s,"load":"%s","r":%s}\n' "$t" "$c" "$(cut -d' ' -f1 /proc/loadavg)" "$out" >>"$RESULTS"
         done
     done
 done
-/usr/bin/python3 - "$RESULTS" "$REPEAT" <<'PY'
+/usr/bin/python3 - "$RESULTS" "$REPEAT" "$LOAD_MODE" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 names = {"direct": "MIT krb5kdc direct (TCP)", "kerbside": "kerbside relay (HTTPS)", "kdcproxy": "kdcproxy (HTTPS)"}
-print(f"median of {sys.argv[2]} interleaved runs per cell")
+print(f"median of {sys.argv[2]} interleaved runs per cell ({sys.argv[3]})")
 print("| target | clients | AS-REP/s | p50 ms | p90 ms | p99 ms | errors | all runs AS-REP/s |")
 print("|---|---:|---:|---:|---:|---:|---:|---|")
 med = {}
