@@ -5,6 +5,8 @@
 //! ```text
 //! kerbside client --server 127.0.0.1:4444 --service host@app.lab.test \
 //!     --user alice@LAB.TEST --password pw --kdc 127.0.0.1:88 [--mech spnego|kerberos|ntlm]
+//! kerbside client --server 127.0.0.1:4444 --service host@app.lab.test \
+//!     --user alice --password pw --iakerb [--realm LAB.TEST | --realm discover] [--mech kerberos]
 //! ```
 //!
 //! Kerberos: an AS exchange with the password and a TGS exchange for the
@@ -15,17 +17,31 @@
 //! server's MIC over our wrapped message verified; exit code 0. A refused
 //! authentication exits 1 with the reason (KRB-ERROR name, downgrade
 //! detection, silent NTLM refusal).
+//!
+//! `--iakerb`: no KDC is needed; the AS and TGS exchanges go through the
+//! server (draft-ietf-kitten-iakerb-03), raw as MIT's `gss-client -iakerb`
+//! does with `--mech kerberos`, or offered first in SPNEGO (NTLM second).
+//! Without a realm (or `--realm discover`) the server is asked for its
+//! realm first. `--iakerb-dialect mit` speaks MIT krb5 up to 1.21's form
+//! (Debian 12's `gss-server -iakerb`: only the first token framed, OCTET
+//! STRING realm, finished extension 1 / usage 42); the default is
+//! draft-ietf-kitten-iakerb-03. `--iakerb-finished` overrides the finished
+//! checksum flavour (`none` omits it).
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use kerbside_client::gss_krb::KrbInitiatorOptions;
+use kerbside_client::iakerb::{
+    ApFraming, IakerbDialect, IakerbInitiator, IakerbOptions, IakerbRequest,
+};
 use kerbside_client::krb::{
     AsExchange, AsOptions, AsStep, Credentials, Principal, Secret, TgsExchange, TgsOptions,
 };
 use kerbside_client::ntlm::{NtlmClient, NtlmClientConfig, NtlmCredentials};
 use kerbside_client::spnego::{OfferedMech, SpnegoInitiator, SpnegoOptions};
+use kerbside_crypto::gss_checksum::FinishedFlavor;
 use kerbside_kdc::config::parse_duration;
 use kerbside_net::app_client::{self, AppClientConfig, ClientMechanism};
 use kerbside_net::kdc_transport;
@@ -90,6 +106,50 @@ pub(crate) struct Args {
     /// Seed the client's RNG (reproducible nonces and keys).
     #[arg(long)]
     seed: Option<u64>,
+    /// Get the tickets through the server (IAKERB) instead of from a KDC.
+    #[arg(long, conflicts_with = "kdc")]
+    iakerb: bool,
+    /// IAKERB token form and finished numbering of the server's
+    /// implementation.
+    #[arg(long, value_enum, default_value = "draft", requires = "iakerb")]
+    iakerb_dialect: DialectArg,
+    /// IAKERB finished checksum flavour (default: the dialect's).
+    #[arg(long, value_enum, default_value = "auto", requires = "iakerb")]
+    iakerb_finished: FinishedArg,
+    /// OID framing the AP-REQ after IAKERB (MIT: iakerb, Windows: krb5).
+    #[arg(long, value_enum, default_value = "iakerb", requires = "iakerb")]
+    iakerb_ap_oid: ApOidArg,
+}
+
+/// `--iakerb-dialect`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum DialectArg {
+    /// draft-ietf-kitten-iakerb-03 (Windows, MIT after 1.21, kerbside).
+    Draft,
+    /// MIT krb5 up to 1.21.
+    Mit,
+}
+
+/// `--iakerb-finished`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum FinishedArg {
+    /// The dialect's numbering.
+    Auto,
+    /// Extension 1, key usage 42 (MIT krb5 up to 1.21).
+    Mit,
+    /// Extension 2, key usage 41 (draft-ietf-kitten-iakerb-03, newer MIT).
+    Draft,
+    /// No finished checksum (acceptors that require it refuse).
+    None,
+}
+
+/// `--iakerb-ap-oid`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ApOidArg {
+    /// 1.3.6.1.5.2.5.
+    Iakerb,
+    /// 1.2.840.113554.1.2.2.
+    Krb5,
 }
 
 /// A service principal name from the command line.
@@ -203,6 +263,9 @@ async fn client(args: Args) -> CmdResult {
         None => HostRng::from_seed(os_seed()?),
     };
 
+    if args.iakerb {
+        return iakerb_client(&args, &spn, &id, server, timeout, &net, &clock, &mut rng).await;
+    }
     let wants_kerberos =
         matches!(args.mech, Mech::Kerberos) || (args.mech == Mech::Spnego && kdc.is_some());
     let ticket = if wants_kerberos {
@@ -268,6 +331,103 @@ async fn client(args: Args) -> CmdResult {
         ..AppClientConfig::default()
     };
     match app_client::run(&net, &clock, &mut rng, server, mechanism, &config).await {
+        Ok(out) => {
+            println!(
+                "{} via {via} to {server} as {}: {out}",
+                spn.slash_form(),
+                args.user
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => Err(CliError::runtime(format!(
+            "{} via {via} to {server}: {e}",
+            spn.slash_form()
+        ))),
+    }
+}
+
+/// `--iakerb`: the IAKERB initiator, raw (`--mech kerberos`) or first in
+/// SPNEGO.
+#[allow(clippy::too_many_arguments)]
+async fn iakerb_client(
+    args: &Args,
+    spn: &Spn,
+    id: &Identity,
+    server: SocketAddr,
+    timeout: Duration,
+    net: &TokioNet,
+    clock: &SystemClock,
+    rng: &mut HostRng,
+) -> CmdResult {
+    let realm = id.realm.clone().filter(|r| r != "discover");
+    let base = match args.iakerb_dialect {
+        DialectArg::Draft => IakerbOptions::default(),
+        DialectArg::Mit => IakerbOptions::mit(),
+    };
+    debug_assert!(matches!(
+        base.dialect,
+        IakerbDialect::Draft03 | IakerbDialect::Mit
+    ));
+    let options = IakerbOptions {
+        finished: match args.iakerb_finished {
+            FinishedArg::Draft => FinishedFlavor::Draft03,
+            FinishedArg::Mit => FinishedFlavor::MitLegacy,
+            FinishedArg::Auto | FinishedArg::None => base.finished,
+        },
+        omit_finished: args.iakerb_finished == FinishedArg::None,
+        ap_framing: match args.iakerb_ap_oid {
+            ApOidArg::Iakerb => ApFraming::Iakerb,
+            ApOidArg::Krb5 => ApFraming::Krb5,
+        },
+        ..base
+    };
+    let ia = IakerbInitiator::new(
+        IakerbRequest {
+            user: id.user.split('/').map(str::to_owned).collect(),
+            realm,
+            secret: Secret::Password(args.password.clone()),
+            service: spn.components.clone(),
+            service_realm: spn.realm.clone(),
+            tgt: None,
+        },
+        options,
+    );
+    let (mechanism, via) = match args.mech {
+        Mech::Kerberos => (ClientMechanism::Iakerb(Box::new(ia)), "iakerb"),
+        Mech::Spnego => {
+            let ntlm = NtlmClient::new(
+                NtlmCredentials::password(&id.user, &id.domain, &args.password),
+                NtlmClientConfig {
+                    target_spn: Some(spn.slash_form()),
+                    ..NtlmClientConfig::default()
+                },
+            );
+            let sp = SpnegoInitiator::new(
+                vec![OfferedMech::iakerb(ia), OfferedMech::ntlm(ntlm)],
+                SpnegoOptions::default(),
+            )
+            .map_err(|e| CliError::runtime(e.to_string()))?;
+            (ClientMechanism::Spnego(Box::new(sp)), "spnego+iakerb")
+        }
+        Mech::Ntlm => return Err(CliError::input("--iakerb does not go with --mech ntlm")),
+    };
+    let config = AppClientConfig {
+        connect_timeout: timeout,
+        io_timeout: timeout,
+        message: args.message.clone().into_bytes(),
+        encrypt: !args.no_encrypt,
+        ..AppClientConfig::default()
+    };
+    match app_client::run(
+        net,
+        clock,
+        rng as &mut dyn RngCore,
+        server,
+        mechanism,
+        &config,
+    )
+    .await
+    {
         Ok(out) => {
             println!(
                 "{} via {via} to {server} as {}: {out}",

@@ -4,14 +4,24 @@
 //!
 //! ```text
 //! kerbside serve app --listen 127.0.0.1:4444 --keytab app.keytab --service host@app.lab.test \
-//!     [--kdc 127.0.0.1:88] [--ntlm-accounts accounts.txt] [--ntlm-only]
+//!     [--kdc 127.0.0.1:88] [--ntlm-accounts accounts.txt] [--ntlm-only] \
+//!     [--iakerb [--local-kdc MACHINE --accounts FILE] [--iakerb-compat] [--iakerb-cookie] [--iakerb-style windows]]
 //! ```
 //!
 //! * Kerberos with the keytab's keys for `--service` (raw or through
 //!   SPNEGO), NTLMv2 against `--ntlm-accounts` (`user:password` or
 //!   `user:$NT$hex` lines); `--ntlm-only` is the printer that speaks
 //!   nothing else (no keytab needed).
-//! * `--kdc` is where IAKERB's KDC messages would be proxied.
+//! * `--iakerb` accepts IAKERB (draft-ietf-kitten-iakerb-03, MIT
+//!   `gss-client -iakerb`): KDC messages of the keytab's realm are relayed
+//!   to `--kdc` (UDP first, TCP after RESPONSE_TOO_BIG or silence, as MIT's
+//!   acceptor; `--kdc-transport tcp` for TCP only); the AP-REQ must carry
+//!   the finished checksum unless `--iakerb-compat`.
+//! * `--local-kdc MACHINE --accounts FILE`: an on-target LocalKDC inside
+//!   the server (realm = MACHINE upper-case, `name:password` local
+//!   accounts, 10-hour tickets, a fresh key for `--service` in that realm),
+//!   reached only through IAKERB, as Windows builds it; its decisions are
+//!   printed as `{"localkdc": ...}` JSON lines.
 //! * One JSON line per connection on stdout (who authenticated with what,
 //!   or why not); `--quiet` turns it off.
 //! * N workers (default 1), each a current-thread runtime serving clones of
@@ -26,12 +36,18 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use kerbside_crypto::keytab;
+use kerbside_kdc::Kdc;
 use kerbside_kdc::config::parse_duration;
+use kerbside_kdc::localkdc::{LocalKdcAudit, OnTargetConfig, on_target, parse_accounts};
+use kerbside_net::app_kdc_forward::{
+    ByRealm, ForwardTransport, InProcessKdc, KdcForwarder, NetKdcForwarder,
+};
 use kerbside_net::app_server::{AppEvent, AppEventSink, AppServer, AppServerLimits, NoEvents};
 use kerbside_net::tokio_driver::{SystemClock, TokioNet};
 use kerbside_net::{HostRng, host_rng};
 use kerbside_server::{
-    AcceptMode, AcceptorConfig, AppService, NtlmAccounts, NtlmServerConfig, ServiceKeys,
+    AcceptMode, AcceptorConfig, AppService, IakerbConfig, IakerbReplyStyle, NtlmAccounts,
+    NtlmServerConfig, ServiceKeys,
 };
 use rand_chacha::rand_core::SeedableRng;
 
@@ -44,9 +60,32 @@ pub(crate) struct Args {
     /// Address to listen on (gss-server's default port is 4444).
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:4444")]
     listen: String,
-    /// The realm's KDC, for proxying IAKERB's KDC messages (TCP).
+    /// The realm's KDC, for relaying IAKERB's KDC messages.
     #[arg(long, value_name = "HOST:PORT")]
     kdc: Option<String>,
+    /// How IAKERB reaches `--kdc`.
+    #[arg(long, value_enum, default_value = "udp-then-tcp")]
+    kdc_transport: KdcTransportArg,
+    /// Accept IAKERB and relay its KDC messages.
+    #[arg(long)]
+    iakerb: bool,
+    /// Accept an IAKERB AP-REQ without the finished checksum (peers that
+    /// omit it; MIT and kerbside require it by default).
+    #[arg(long, requires = "iakerb")]
+    iakerb_compat: bool,
+    /// Issue a cookie in every IAKERB reply and require it back.
+    #[arg(long, requires = "iakerb")]
+    iakerb_cookie: bool,
+    /// How IAKERB replies name the realm (windows: ".", with header-flags).
+    #[arg(long, value_enum, default_value = "mit", requires = "iakerb")]
+    iakerb_style: IakerbStyleArg,
+    /// Run an on-target LocalKDC for this machine name (realm = upper
+    /// case), reached through IAKERB.
+    #[arg(long, value_name = "MACHINE", requires_all = ["iakerb", "accounts"])]
+    local_kdc: Option<String>,
+    /// The LocalKDC's local accounts (`name:password` lines).
+    #[arg(long, value_name = "FILE", requires = "local_kdc")]
+    accounts: Option<PathBuf>,
     /// MIT keytab holding the service's keys.
     #[arg(long, value_name = "FILE")]
     keytab: Option<PathBuf>,
@@ -73,8 +112,33 @@ pub(crate) struct Args {
     seed: Option<u64>,
 }
 
+/// `--kdc-transport`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum KdcTransportArg {
+    /// TCP only.
+    Tcp,
+    /// UDP for small requests, TCP after RESPONSE_TOO_BIG or silence.
+    UdpThenTcp,
+}
+
+/// `--iakerb-style`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum IakerbStyleArg {
+    /// Echo the request's realm, no header-flags (MIT).
+    Mit,
+    /// "." and header-flags 01000000 (Windows build 29617).
+    Windows,
+}
+
+/// The on-target LocalKDC, when `--local-kdc` is given.
+struct LocalKdc {
+    kdc: Kdc,
+    audit: Arc<LocalKdcAudit>,
+}
+
 pub(crate) fn run(args: Args) -> CmdResult {
-    let service = Arc::new(build(&args)?);
+    let (service, local) = build(&args)?;
+    let service = Arc::new(service);
     if args.workers == 0 {
         return Err(CliError::input("--workers must be at least 1"));
     }
@@ -93,16 +157,24 @@ pub(crate) fn run(args: Args) -> CmdResult {
         .map_err(|e| CliError::runtime(format!("listen {listen}: {e}")))?;
     tcp.set_nonblocking(true)
         .map_err(|e| CliError::runtime(e.to_string()))?;
-    let local = tcp
+    let listening = tcp
         .local_addr()
         .map_err(|e| CliError::runtime(e.to_string()))?;
     eprintln!(
-        "kerbside app server listening on {local}: {:?}, principals {:?}, {} NTLM account(s), {} worker(s)",
+        "kerbside app server listening on {listening}: {:?}{}, principals {:?}, {} NTLM account(s), {} worker(s)",
         service.config.mode,
+        match &service.config.iakerb {
+            Some(c) => format!(" + IAKERB for {:?}", c.realms),
+            None => String::new(),
+        },
         service.keys.principals(),
         service.accounts.len(),
         args.workers
     );
+    let transport = match args.kdc_transport {
+        KdcTransportArg::Tcp => ForwardTransport::Tcp,
+        KdcTransportArg::UdpThenTcp => ForwardTransport::UdpThenTcp,
+    };
     for i in 0..args.workers {
         let tcp = tcp
             .try_clone()
@@ -113,9 +185,31 @@ pub(crate) fn run(args: Args) -> CmdResult {
             None => HostRng::from_seed(os_seed()?),
         };
         let quiet = args.quiet;
+        // Each worker holds a clone of the LocalKDC (shared store and
+        // replay cache) with its own RNG stream.
+        let local = local.as_ref().map(|l| {
+            let rng = match args.seed {
+                Some(seed) => Ok(host_rng(seed, &format!("localkdc-worker-{i}"))),
+                None => os_seed().map(HostRng::from_seed),
+            };
+            rng.map(|r| (l.kdc.clone(), r, l.audit.clone()))
+        });
+        let local = local.transpose()?;
+        let iakerb = service.config.iakerb.is_some();
         std::thread::Builder::new()
             .name(format!("app-{i}"))
-            .spawn(move || worker(tcp, service, kdc, rng, quiet))
+            .spawn(move || {
+                worker(Worker {
+                    tcp,
+                    service,
+                    kdc,
+                    transport,
+                    iakerb,
+                    local,
+                    rng,
+                    quiet,
+                })
+            })
             .map_err(|e| CliError::runtime(format!("spawn worker: {e}")))?;
     }
     wait_for_signal()?;
@@ -123,9 +217,9 @@ pub(crate) fn run(args: Args) -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The service from the flags: keys for `--service` from the keytab,
-/// accounts, mode.
-fn build(args: &Args) -> Result<AppService, CliError> {
+/// The service from the flags: keys for `--service` from the keytab (and
+/// the LocalKDC), accounts, mode, IAKERB.
+fn build(args: &Args) -> Result<(AppService, Option<LocalKdc>), CliError> {
     let spn = parse_spn(&args.service)?;
     let max_skew =
         parse_duration(&args.max_skew).map_err(|e| CliError::input(format!("--max-skew: {e}")))?;
@@ -138,7 +232,7 @@ fn build(args: &Args) -> Result<AppService, CliError> {
         }
         None => NtlmAccounts::new(),
     };
-    let keys = match &args.keytab {
+    let mut keys = match &args.keytab {
         Some(p) => {
             let bytes =
                 std::fs::read(p).map_err(|e| CliError::input(format!("{}: {e}", p.display())))?;
@@ -152,7 +246,7 @@ fn build(args: &Args) -> Result<AppService, CliError> {
                 .filter(|e| spn.realm.as_ref().is_none_or(|r| *r == e.realm))
                 .collect();
             let keys = ServiceKeys::from_keytab(&mine);
-            if keys.is_empty() {
+            if keys.is_empty() && args.local_kdc.is_none() {
                 return Err(CliError::input(format!(
                     "{}: no usable key for {}",
                     p.display(),
@@ -163,6 +257,32 @@ fn build(args: &Args) -> Result<AppService, CliError> {
         }
         None => ServiceKeys::new(),
     };
+    let keytab_realm = keys.default_principal().map(|(r, _)| r.to_owned());
+    let local = match (&args.local_kdc, &args.accounts) {
+        (Some(machine), Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
+            let accounts = parse_accounts(&text)
+                .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
+            let cfg = OnTargetConfig::new(machine, accounts, vec![spn.components.clone()]);
+            let mut rng = match args.seed {
+                Some(seed) => host_rng(seed, "localkdc-keys"),
+                None => HostRng::from_seed(os_seed()?),
+            };
+            let built = on_target(&cfg, &mut rng)
+                .map_err(|e| CliError::input(format!("--local-kdc {machine}: {e}")))?;
+            let realm = cfg.realm();
+            let comps: Vec<&str> = spn.components.iter().map(String::as_str).collect();
+            for (_, kvno, key) in &built.service_keys {
+                keys.insert(&realm, &comps, *kvno, key.clone());
+            }
+            Some(LocalKdc {
+                kdc: built.kdc,
+                audit: built.audit,
+            })
+        }
+        _ => None,
+    };
     let mode = if args.ntlm_only {
         if accounts.is_empty() {
             return Err(CliError::input("--ntlm-only needs --ntlm-accounts FILE"));
@@ -171,7 +291,7 @@ fn build(args: &Args) -> Result<AppService, CliError> {
     } else {
         if keys.is_empty() {
             return Err(CliError::input(
-                "give --keytab FILE (or --ntlm-only with --ntlm-accounts)",
+                "give --keytab FILE or --local-kdc (or --ntlm-only with --ntlm-accounts)",
             ));
         }
         if accounts.is_empty() {
@@ -201,31 +321,84 @@ fn build(args: &Args) -> Result<AppService, CliError> {
             accepted_target_names: vec![spn.slash_form()],
             ..NtlmServerConfig::default()
         },
+        iakerb: args.iakerb.then(|| {
+            // The LocalKDC's realm first: realm discovery names it.
+            let mut realms = Vec::new();
+            if let Some(m) = &args.local_kdc {
+                realms.push(m.to_ascii_uppercase());
+            }
+            if args.kdc.is_some()
+                && let Some(r) = &keytab_realm
+            {
+                realms.push(r.clone());
+            }
+            IakerbConfig {
+                realms,
+                require_finished: !args.iakerb_compat,
+                issue_cookie: args.iakerb_cookie,
+                reply_style: match args.iakerb_style {
+                    IakerbStyleArg::Mit => IakerbReplyStyle::Mit,
+                    IakerbStyleArg::Windows => IakerbReplyStyle::Windows,
+                },
+                ..IakerbConfig::for_realm("")
+            }
+        }),
         ..AcceptorConfig::default()
     };
-    Ok(AppService::new(config, keys, accounts))
+    if config.iakerb.as_ref().is_some_and(|c| c.realms.is_empty()) {
+        return Err(CliError::input(
+            "--iakerb needs a KDC to relay to: --kdc HOST:PORT (with --keytab) or --local-kdc",
+        ));
+    }
+    Ok((AppService::new(config, keys, accounts), local))
 }
 
-/// One JSON line per connection on stdout.
-struct JsonLines;
+/// One JSON line per connection on stdout, preceded by the LocalKDC's
+/// decisions made meanwhile (`{"localkdc": {...}}`).
+struct JsonLines {
+    localkdc: Option<Arc<LocalKdcAudit>>,
+}
 
 impl AppEventSink for JsonLines {
     fn event(&self, e: &AppEvent) {
-        if let Ok(line) = serde_json::to_string(e) {
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{line}");
-            let _ = out.flush();
+        let mut out = std::io::stdout().lock();
+        if let Some(audit) = &self.localkdc {
+            for d in audit.drain() {
+                if let Ok(line) = serde_json::to_string(&serde_json::json!({ "localkdc": d })) {
+                    let _ = writeln!(out, "{line}");
+                }
+            }
         }
+        if let Ok(line) = serde_json::to_string(e) {
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = out.flush();
     }
 }
 
-fn worker(
+/// What one worker thread serves.
+struct Worker {
     tcp: TcpListener,
     service: Arc<AppService>,
     kdc: Option<SocketAddr>,
+    transport: ForwardTransport,
+    iakerb: bool,
+    local: Option<(Kdc, HostRng, Arc<LocalKdcAudit>)>,
     rng: HostRng,
     quiet: bool,
-) {
+}
+
+fn worker(w: Worker) {
+    let Worker {
+        tcp,
+        service,
+        kdc,
+        transport,
+        iakerb,
+        local,
+        rng,
+        quiet,
+    } = w;
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -244,20 +417,34 @@ fn worker(
                 return;
             }
         };
+        let audit = local.as_ref().map(|(_, _, a)| a.clone());
         let sink: Rc<dyn AppEventSink> = if quiet {
             Rc::new(NoEvents)
         } else {
-            Rc::new(JsonLines)
+            Rc::new(JsonLines { localkdc: audit })
         };
-        let server = AppServer::new(
+        let limits = AppServerLimits::default();
+        let mut server = AppServer::new(
             TokioNet,
             SystemClock,
             rng,
-            service,
+            service.clone(),
             kdc,
             sink,
-            AppServerLimits::default(),
+            limits.clone(),
         );
+        if iakerb {
+            let net: Rc<dyn KdcForwarder> = Rc::new(
+                NetKdcForwarder::new(TokioNet, transport, limits.kdc_timeout, limits.max_token)
+                    .with_default(kdc.into_iter().collect()),
+            );
+            let mut routes = ByRealm::new().fallback(net);
+            if let Some((kdc, rng, _)) = local {
+                let realm = kdc.config().realm.clone();
+                routes = routes.route(&realm, Rc::new(InProcessKdc::new(kdc, SystemClock, rng)));
+            }
+            server = server.with_forwarder(Rc::new(routes));
+        }
         server.serve(listener).await;
     });
 }
