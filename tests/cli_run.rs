@@ -33,7 +33,14 @@ fn json_lines(o: &Output) -> Vec<serde_json::Value> {
 
 #[test]
 fn run_prints_one_json_object_per_seed_and_exits_zero() {
-    let o = kerbside(&["run", "office-baseline", "--seeds", "3", "--json"]);
+    let o = kerbside(&[
+        "run",
+        "office-baseline",
+        "--seeds",
+        "3",
+        "--json",
+        "--no-report",
+    ]);
     assert!(
         o.status.success(),
         "{}{}",
@@ -62,7 +69,8 @@ fn a_failing_scenario_exits_non_zero_and_prints_its_replay_command() {
     let file = dir.join("edited.toml");
     std::fs::write(&file, text).unwrap();
     let f = file.to_str().unwrap();
-    let o = kerbside(&["run", f, "--seed", "5"]);
+    let report = dir.join("report");
+    let o = kerbside(&["run", f, "--seed", "5", "--out", report.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
     assert!(
@@ -72,6 +80,38 @@ fn a_failing_scenario_exits_non_zero_and_prints_its_replay_command() {
     assert!(
         out.contains("took path native-tcp, expected kkdcp"),
         "{out}"
+    );
+    // The failing seed's pcaps and trace are written and linked.
+    let pcap = std::fs::read(report.join("failures/office-baseline-seed-5.pcap")).unwrap();
+    assert_eq!(&pcap[..4], &0xa1b2_c3d4u32.to_le_bytes());
+    assert!(
+        report
+            .join("failures/office-baseline-seed-5-http.pcap")
+            .exists()
+    );
+    let trace =
+        std::fs::read_to_string(report.join("failures/office-baseline-seed-5.trace")).unwrap();
+    let summary = std::fs::read_to_string(report.join("summary.md")).unwrap();
+    assert!(
+        summary.contains("**FAIL**: 1 of 1 scenario-seeds failed"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("(failures/office-baseline-seed-5.pcap)"),
+        "{summary}"
+    );
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("results.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        results["runs"][0]["trace_hash"],
+        kerbside_sim::trace::hash_text(&trace).as_str(),
+        "the trace written is the failing run's, byte for byte"
+    );
+    let junit = std::fs::read_to_string(report.join("junit.xml")).unwrap();
+    assert!(
+        junit.contains("<failure message=\"[expectation]"),
+        "{junit}"
     );
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -107,13 +147,21 @@ fn shards_split_a_sweep_with_no_overlap_and_no_gap() {
             })
             .collect()
     };
-    let all = seeds(&["run", "office-baseline", "--seeds", "5", "--json"]);
+    let all = seeds(&[
+        "run",
+        "office-baseline",
+        "--seeds",
+        "5",
+        "--json",
+        "--no-report",
+    ]);
     let mut union = seeds(&[
         "run",
         "office-baseline",
         "--seeds",
         "5",
         "--json",
+        "--no-report",
         "--shard",
         "1/2",
     ]);
@@ -123,6 +171,7 @@ fn shards_split_a_sweep_with_no_overlap_and_no_gap() {
         "--seeds",
         "5",
         "--json",
+        "--no-report",
         "--shard",
         "2/2",
     ]));
@@ -155,7 +204,14 @@ fn replay_writes_the_trace_its_hash_covers_and_a_pcap() {
         stdout(&o).contains(&format!("trace_hash={hash}")),
         "the printed hash is SHA-256 of the trace file"
     );
-    let run = kerbside(&["run", "office-baseline", "--seed", "2", "--json"]);
+    let run = kerbside(&[
+        "run",
+        "office-baseline",
+        "--seed",
+        "2",
+        "--json",
+        "--no-report",
+    ]);
     assert_eq!(
         json_lines(&run)[0]["trace_hash"],
         hash.as_str(),
@@ -167,7 +223,7 @@ fn replay_writes_the_trace_its_hash_covers_and_a_pcap() {
 }
 
 #[test]
-fn out_dir_gets_results_json_and_summary_md() {
+fn out_dir_gets_the_report() {
     let dir = tmp("out");
     let o = kerbside(&[
         "run",
@@ -178,15 +234,33 @@ fn out_dir_gets_results_json_and_summary_md() {
         dir.to_str().unwrap(),
     ]);
     assert!(o.status.success());
+    assert!(
+        stdout(&o).contains(&format!("report: {}", dir.join("report.html").display())),
+        "{}",
+        stdout(&o)
+    );
     let results: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap()).unwrap();
-    assert_eq!(results["schema"], 1);
+    assert_eq!(results["schema"], 2);
+    assert_eq!(results["passed"], true);
     assert_eq!(results["runs"].as_array().unwrap().len(), 2);
     assert_eq!(results["scenarios"][0]["scenario"], "office-baseline");
     let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
     assert!(
-        summary.contains("| office-baseline | 2 | pass |"),
+        summary.starts_with("# kerbside run\n\n**PASS**"),
         "{summary}"
     );
+    assert!(
+        summary.contains("| office-baseline | default | 2 | pass |"),
+        "{summary}"
+    );
+    let junit = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
+    assert_eq!(junit.matches("<testcase ").count(), 2);
+    assert!(
+        std::fs::read_to_string(dir.join("report.html"))
+            .unwrap()
+            .contains("<svg id=\"chart-matrix\"")
+    );
+    assert!(!dir.join("failures").exists(), "no failures, no pcaps");
     let _ = std::fs::remove_dir_all(dir);
 }

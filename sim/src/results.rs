@@ -1,14 +1,13 @@
 //! The results data model: what one scenario-seed run produced
 //! ([`RunResult`]) and what a sweep of seeds adds up to
 //! ([`ScenarioSummary`]). Serialisable, so `results.json` carries it and
-//! the report writers (issue 11, `kerbside-report`) consume it unchanged.
+//! the report writers (`kerbside-report`: summary.md, report.html,
+//! results.json, junit.xml) consume it unchanged.
 //!
 //! Durations are integer microseconds (`*_us`) in JSON: exact, and no
 //! float formatting differences between platforms.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
-use std::path::Path as FsPath;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -16,9 +15,6 @@ use serde::Serialize;
 use crate::invariant::Finding;
 use crate::logon::{LogonReport, ser_micros};
 use crate::scenario::{Outcome, Tier};
-
-/// Schema version of `results.json`.
-pub const RESULTS_SCHEMA: u32 = 1;
 
 /// What became of a scheduled logon.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -134,6 +130,18 @@ pub struct RunResult {
     pub wire_bytes: u64,
     /// The command that reruns this seed.
     pub replay: String,
+    /// Timeline actions (faults, firewall changes, ...) as they happened.
+    pub marks: Vec<Mark>,
+}
+
+/// A timeline action of a run, for the report's timeline chart.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Mark {
+    /// Scenario time it was applied.
+    #[serde(rename = "at_us", serialize_with = "ser_micros")]
+    pub at: Duration,
+    /// What happened (`crash relay`, `firewall.set monday: ...`).
+    pub text: String,
 }
 
 impl RunResult {
@@ -224,92 +232,4 @@ impl ScenarioSummary {
     pub fn passed(&self) -> bool {
         self.failing_seeds.is_empty()
     }
-}
-
-/// `results.json`: every run and every scenario summary.
-#[derive(Debug, Serialize)]
-pub struct ResultsFile<'a> {
-    /// [`RESULTS_SCHEMA`].
-    pub schema: u32,
-    /// kerbside version.
-    pub version: &'static str,
-    /// Per scenario.
-    pub scenarios: &'a [ScenarioSummary],
-    /// Per scenario-seed.
-    pub runs: &'a [RunResult],
-}
-
-/// Writes `results.json` and `summary.md` into `dir`.
-pub fn write_outputs(
-    dir: &FsPath,
-    summaries: &[ScenarioSummary],
-    runs: &[RunResult],
-) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let file = ResultsFile {
-        schema: RESULTS_SCHEMA,
-        version: env!("CARGO_PKG_VERSION"),
-        scenarios: summaries,
-        runs,
-    };
-    let json = serde_json::to_string_pretty(&file).map_err(std::io::Error::other)?;
-    std::fs::write(dir.join("results.json"), json + "\n")?;
-    std::fs::write(dir.join("summary.md"), summary_markdown(summaries))?;
-    Ok(())
-}
-
-/// A short Markdown summary: one table row per scenario, then the failing
-/// seeds with their replay commands.
-pub fn summary_markdown(summaries: &[ScenarioSummary]) -> String {
-    let mut out = String::from("# kerbside run\n\n");
-    let total: usize = summaries.iter().map(|s| s.seeds.len()).sum();
-    let failed: usize = summaries.iter().map(|s| s.failing_seeds.len()).sum();
-    let _ = writeln!(
-        out,
-        "{} scenarios, {total} scenario-seeds, {} passed, {failed} failed.\n",
-        summaries.len(),
-        total - failed
-    );
-    out.push_str(
-        "| scenario | seeds | result | paths | sim time | wall time |\n|---|---|---|---|---|---|\n",
-    );
-    for s in summaries {
-        let paths: Vec<String> = s
-            .path_counts
-            .iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect();
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {:.2}s |",
-            s.scenario,
-            s.seeds.len(),
-            if s.passed() {
-                "pass".to_owned()
-            } else {
-                format!("**FAIL** ({})", s.failing_seeds.len())
-            },
-            paths.join(", "),
-            crate::duration::format_duration(round_s(s.scenario_time)),
-            s.wall_time.as_secs_f64(),
-        );
-    }
-    out.push_str("\n## Coverage\n\nCounters summed over seeds: paths taken, attempt results, faults applied, firewall verdicts.\n\n");
-    for s in summaries {
-        let cov: Vec<String> = s.coverage.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        let _ = writeln!(out, "* **{}**: {}", s.scenario, cov.join(", "));
-    }
-    if failed > 0 {
-        out.push_str("\n## Failures\n\n");
-        for s in summaries.iter().filter(|s| !s.passed()) {
-            for r in &s.replays {
-                let _ = writeln!(out, "* `{r}`");
-            }
-        }
-    }
-    out
-}
-
-fn round_s(d: Duration) -> Duration {
-    Duration::from_secs(d.as_secs())
 }

@@ -35,7 +35,7 @@ use crate::invariant::{Finding, registry};
 use crate::logon::LogonRequest;
 use crate::net::SimNet;
 use crate::programs::{self, HostCommand, HostCtx, RunShared};
-use crate::results::{LogonRecord, LogonStatus, RunResult};
+use crate::results::{LogonRecord, LogonStatus, Mark, RunResult};
 use crate::scenario::validate::parse_epoch;
 use crate::scenario::{Action, Host, Outcome, Role, RuleSpec, Scenario};
 use crate::tls::{RelayIdentity, relay_identity};
@@ -379,6 +379,7 @@ struct Driver<'p> {
     inflight: BTreeMap<u64, Duration>,
     partitions: BTreeSet<(IpAddr, IpAddr, bool)>,
     down: BTreeSet<String>,
+    marks: Vec<Mark>,
 }
 
 impl<'p> Driver<'p> {
@@ -409,6 +410,7 @@ impl<'p> Driver<'p> {
             inflight: BTreeMap::new(),
             partitions: BTreeSet::new(),
             down: BTreeSet::new(),
+            marks: Vec::new(),
         };
         d.schedule();
         d
@@ -732,8 +734,19 @@ impl<'p> Driver<'p> {
             wire_messages,
             wire_bytes,
             replay: self.p.replay_command(seed),
+            marks: std::mem::take(&mut self.marks),
         };
         RunOutput { result, trace }
+    }
+
+    /// Records a timeline action in the trace and as a mark for the
+    /// report's timeline (at scenario time).
+    fn timeline(&mut self, text: String) {
+        self.marks.push(Mark {
+            at: self.timebase.scenario_elapsed(),
+            text: text.clone(),
+        });
+        self.world.record_event("timeline", text);
     }
 
     fn host_running(&self, name: &str) -> bool {
@@ -792,7 +805,7 @@ impl<'p> Driver<'p> {
             }
             Item::Leak(host) => {
                 if self.host_running(&host) {
-                    self.world.record_event("timeline", format!("leak {host}"));
+                    self.timeline(format!("leak {host}"));
                     self.shared.send(&host, HostCommand::Leak);
                 }
             }
@@ -821,15 +834,14 @@ impl<'p> Driver<'p> {
                 } else {
                     String::new()
                 };
-                self.world
-                    .record_event("timeline", format!("{name} {desc}{cut}"));
+                self.timeline(format!("{name} {desc}{cut}"));
             }
             Action::FirewallClear(c) => {
                 let had = self.world.firewall_clear(c.id.as_deref());
-                self.world.record_event(
-                    "timeline",
-                    format!("{name} {} removed={had}", c.id.as_deref().unwrap_or("*")),
-                );
+                self.timeline(format!(
+                    "{name} {} removed={had}",
+                    c.id.as_deref().unwrap_or("*")
+                ));
             }
             Action::Partition(pa) => {
                 for a in self.ips(&pa.a) {
@@ -845,15 +857,12 @@ impl<'p> Driver<'p> {
                         self.partitions.insert((a, b, pa.oneway));
                     }
                 }
-                self.world.record_event(
-                    "timeline",
-                    format!(
-                        "{name} {} {} {}",
-                        pa.a.names().join(","),
-                        if pa.oneway { "->" } else { "<->" },
-                        pa.b.names().join(",")
-                    ),
-                );
+                self.timeline(format!(
+                    "{name} {} {} {}",
+                    pa.a.names().join(","),
+                    if pa.oneway { "->" } else { "<->" },
+                    pa.b.names().join(",")
+                ));
             }
             Action::Heal(h) => {
                 let pairs: Vec<(IpAddr, IpAddr, bool)> = match (&h.a, &h.b) {
@@ -878,13 +887,11 @@ impl<'p> Driver<'p> {
                     }
                     self.partitions.remove(&(*a, *b, *oneway));
                 }
-                self.world
-                    .record_event("timeline", format!("{name} {} link(s)", pairs.len()));
+                self.timeline(format!("{name} {} link(s)", pairs.len()));
             }
             Action::Crash(h) => {
                 let Some(ip) = self.ip(&h.host) else { return };
-                self.world
-                    .record_event("timeline", format!("{name} {}", h.host));
+                self.timeline(format!("{name} {}", h.host));
                 if self.down.insert(h.host.clone()) {
                     sim.crash(ip);
                     self.abort_logons_on(&h.host);
@@ -892,8 +899,7 @@ impl<'p> Driver<'p> {
             }
             Action::Restart(h) => {
                 let Some(ip) = self.ip(&h.host) else { return };
-                self.world
-                    .record_event("timeline", format!("{name} {}", h.host));
+                self.timeline(format!("{name} {}", h.host));
                 self.down.remove(&h.host);
                 // bounce() restarts a running host's software too.
                 sim.bounce(ip);
@@ -908,14 +914,12 @@ impl<'p> Driver<'p> {
                         host.clock.step_skew(step.as_nanos_i64());
                     }
                     let now = crate::duration::Offset(i128::from(host.clock.skew_nanos()));
-                    self.world
-                        .record_event("timeline", format!("{name} {} now {now}", k.host));
+                    self.timeline(format!("{name} {} now {now}", k.host));
                 }
             }
             Action::Warp(w) => {
                 self.timebase.add_warp(w.by.0);
-                self.world
-                    .record_event("timeline", format!("{name} {}", w.by));
+                self.timeline(format!("{name} {}", w.by));
             }
             Action::Errors(e) => {
                 self.shared
@@ -924,13 +928,11 @@ impl<'p> Driver<'p> {
                 let what = e
                     .code
                     .map_or_else(|| "off".to_owned(), |c| format!("code {c}"));
-                self.world
-                    .record_event("timeline", format!("{name} {} {what}", e.host));
+                self.timeline(format!("{name} {} {what}", e.host));
             }
             Action::Delay(d) => {
                 self.world.set_send_delay(&d.host, d.delay.0);
-                self.world
-                    .record_event("timeline", format!("{name} {} {}", d.host, d.delay));
+                self.timeline(format!("{name} {} {}", d.host, d.delay));
             }
         }
     }

@@ -6,15 +6,22 @@
 //! `--shard K/N` keeps a deterministic slice of the scenario-seed list so
 //! CI jobs can split a sweep with no overlap and no gap. Exit status 0 only
 //! when every scenario-seed passed.
+//!
+//! The report (`summary.md`, `report.html`, `results.json`, `junit.xml`,
+//! see `kerbside-report`) goes to `--out` (default `out/`); each failing
+//! seed is replayed once more with its trace kept, and its pcap and trace
+//! are written under `failures/` there, linked from the report.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use kerbside_report::{Artifacts, Report, RunMeta, write_report};
 use kerbside_sim::duration::format_duration;
-use kerbside_sim::results::{RunResult, ScenarioSummary, write_outputs};
-use kerbside_sim::runner::Prepared;
+use kerbside_sim::pcap::{PcapOptions, write_pcap};
+use kerbside_sim::results::{RunResult, ScenarioSummary};
+use kerbside_sim::runner::{Prepared, RunOptions, run as run_seed};
 use kerbside_sim::scenario::{Scenario, Tier, load_file};
 use kerbside_sim::sweep::{Job, parse_shard, run_jobs, shard};
 
@@ -49,9 +56,16 @@ pub(crate) struct Args {
     /// Print one JSON object per scenario-seed instead of the table.
     #[arg(long)]
     json: bool,
-    /// Write results.json and summary.md here.
+    /// Write the report here: summary.md, report.html, results.json,
+    /// junit.xml, and failures/ with a pcap and trace per failing seed.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+    /// Do not write the report.
     #[arg(long)]
-    out: Option<PathBuf>,
+    no_report: bool,
+    /// Most failing seeds to write a pcap and trace for.
+    #[arg(long, default_value_t = 20)]
+    max_pcaps: usize,
     /// Run only slice K of N of the scenario-seed list (e.g. 2/4).
     #[arg(long)]
     shard: Option<String>,
@@ -219,11 +233,30 @@ pub(crate) fn run(args: Args) -> CmdResult {
             exchanges as f64 / secs
         );
     }
-    if let Some(dir) = &args.out {
-        write_outputs(dir, &summaries, &results)
-            .map_err(|e| CliError::runtime(format!("{}: {e}", dir.display())))?;
+    if !args.no_report {
+        let artifacts = write_failure_artifacts(&args.out, &prepared, &results, args.max_pcaps)?;
+        let meta = RunMeta {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            command: command_line(),
+            tier: if args.scenarios.is_empty() {
+                format!("{:?}", args.tier).to_ascii_lowercase()
+            } else {
+                "named".to_owned()
+            },
+            shard: args.shard.clone(),
+            threads: threads(args.jobs),
+            wall_time: wall,
+        };
+        let mut report = Report::new(meta, &summaries, &results);
+        report.artifacts = artifacts;
+        let written =
+            write_report(&args.out, &report).map_err(|e| CliError::runtime(e.to_string()))?;
         if !json {
-            println!("wrote {}/results.json and summary.md", dir.display());
+            println!(
+                "report: {} (also summary.md, results.json, junit.xml in {})",
+                written.html.display(),
+                args.out.display()
+            );
         }
     }
     let all_passed = results.iter().all(|r| r.passed) && results.len() as u64 == total;
@@ -303,6 +336,97 @@ fn print_table(summaries: &[ScenarioSummary]) {
     for r in &rows {
         line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]);
     }
+}
+
+/// The command as typed, with the program name shortened to `kerbside`.
+fn command_line() -> String {
+    let mut parts = vec!["kerbside".to_owned()];
+    parts.extend(std::env::args().skip(1).map(|a| {
+        if a.is_empty() || a.contains(char::is_whitespace) {
+            format!("'{a}'")
+        } else {
+            a
+        }
+    }));
+    parts.join(" ")
+}
+
+/// A file-name-safe form of a scenario name.
+fn file_stem(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Replays up to `max` failing seeds with their traces kept and writes
+/// each one's pcaps and trace under `DIR/failures/`. The replay must give
+/// the same trace hash as the sweep did (determinism); if it does not, the
+/// files are still written and a warning says so.
+fn write_failure_artifacts(
+    dir: &Path,
+    prepared: &[Arc<Prepared>],
+    results: &[RunResult],
+    max: usize,
+) -> Result<std::collections::BTreeMap<(String, u64), Artifacts>, CliError> {
+    let mut out = std::collections::BTreeMap::new();
+    let failing: Vec<&RunResult> = results.iter().filter(|r| !r.passed).take(max).collect();
+    if failing.is_empty() {
+        return Ok(out);
+    }
+    let fdir = dir.join("failures");
+    std::fs::create_dir_all(&fdir)
+        .map_err(|e| CliError::runtime(format!("{}: {e}", fdir.display())))?;
+    for r in failing {
+        let Some(p) = prepared.iter().find(|p| p.file == r.file) else {
+            continue;
+        };
+        let rerun = run_seed(
+            p,
+            &RunOptions {
+                seed: r.seed,
+                keep_trace: true,
+                ..RunOptions::default()
+            },
+        );
+        if rerun.result.trace_hash != r.trace_hash {
+            eprintln!(
+                "kerbside: warning: {} seed {} replayed with a different trace hash ({} vs {}): nondeterminism",
+                r.scenario, r.seed, rerun.result.trace_hash, r.trace_hash
+            );
+        }
+        let stem = format!("{}-seed-{}", file_stem(&r.scenario), r.seed);
+        let write = |name: String, bytes: &[u8]| -> Result<String, CliError> {
+            let path = fdir.join(&name);
+            std::fs::write(&path, bytes)
+                .map_err(|e| CliError::runtime(format!("{}: {e}", path.display())))?;
+            Ok(format!("failures/{name}"))
+        };
+        let entries = rerun.trace.entries();
+        let wire = write_pcap(entries, p.epoch, PcapOptions::default());
+        let plain = write_pcap(
+            entries,
+            p.epoch,
+            PcapOptions {
+                plaintext_http: true,
+            },
+        );
+        let artifacts = Artifacts {
+            pcap: Some(write(format!("{stem}.pcap"), &wire)?),
+            pcap_plaintext: Some(write(format!("{stem}-http.pcap"), &plain)?),
+            trace: Some(write(
+                format!("{stem}.trace"),
+                rerun.trace.to_text().as_bytes(),
+            )?),
+        };
+        out.insert((r.file.clone(), r.seed), artifacts);
+    }
+    Ok(out)
 }
 
 /// Wall-clock start of the sweep.
