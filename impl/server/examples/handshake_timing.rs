@@ -45,6 +45,18 @@ fn svc(mode: AcceptMode) -> Arc<AppService> {
 
 fn main() {
     let ticket = good_ticket();
+    // alice's key, derived once (string-to-key would dominate otherwise).
+    let alice_key = {
+        let p = kerbside_kdc::Principal::parse(USER, REALM).unwrap();
+        kerbside_kdc::store::password_keys(
+            REALM,
+            &p,
+            PASSWORD,
+            &[kerbside_crypto::EncType::Aes256CtsHmacSha196],
+        )
+        .unwrap()
+        .0
+    };
     // One service per row: the same seeds give the same authenticators,
     // which a shared replay cache would rightly refuse.
     let (kerberos, kerberos2) = (svc(AcceptMode::Negotiate), svc(AcceptMode::Negotiate));
@@ -108,6 +120,28 @@ fn main() {
                 let (i, a) = run_spnego(&mut init, &mut Acceptor::new(printer.clone()), n);
                 i.unwrap();
                 a.unwrap();
+            }),
+        ),
+        (
+            "IAKERB raw: AS x2 + TGS + AP",
+            time(200, |n| {
+                let mut req = support::iakerb::request(Some(REALM));
+                req.secret = kerbside_client::krb::Secret::Keys(alice_key.clone());
+                let ia = kerbside_client::iakerb::IakerbInitiator::new(
+                    req,
+                    kerbside_client::iakerb::IakerbOptions::default(),
+                );
+                let mut acc = Acceptor::new(support::iakerb::iakerb_service(
+                    support::iakerb::iakerb_config(),
+                ));
+                let r = support::iakerb::run_raw(
+                    ia,
+                    &mut acc,
+                    support::iakerb::Upstream::Kdc,
+                    &mut |_, t| t,
+                    n,
+                );
+                r.server.unwrap();
             }),
         ),
         (

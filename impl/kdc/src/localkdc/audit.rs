@@ -2,6 +2,7 @@
 //! Shared between the policy (which records) and whoever reports (the
 //! simulation's invariants, the real-mode log).
 
+use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
@@ -55,16 +56,35 @@ fn unix_secs<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Err
     s.serialize_u64(secs)
 }
 
-/// The recorded decisions, in order.
-#[derive(Debug, Default)]
+/// Decisions kept before the oldest are dropped (a long-running server
+/// that never drains must not grow without bound).
+pub const DEFAULT_MAX_EVENTS: usize = 100_000;
+
+/// The recorded decisions, in order (the most recent `max_events`).
+#[derive(Debug)]
 pub struct LocalKdcAudit {
-    events: Mutex<Vec<LocalKdcEvent>>,
+    events: Mutex<VecDeque<LocalKdcEvent>>,
+    max_events: usize,
+}
+
+impl Default for LocalKdcAudit {
+    fn default() -> Self {
+        Self::with_limit(DEFAULT_MAX_EVENTS)
+    }
 }
 
 impl LocalKdcAudit {
-    /// An empty trail.
+    /// An empty trail keeping [`DEFAULT_MAX_EVENTS`].
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty trail keeping the most recent `max_events` (at least 1).
+    pub fn with_limit(max_events: usize) -> Self {
+        Self {
+            events: Mutex::new(VecDeque::new()),
+            max_events: max_events.max(1),
+        }
     }
 
     /// Records a decision (also as a `tracing` event, target
@@ -84,7 +104,10 @@ impl LocalKdcAudit {
         }
         // A poisoned lock only means a panic elsewhere; keep recording.
         let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
-        events.push(e);
+        if events.len() >= self.max_events {
+            events.pop_front();
+        }
+        events.push_back(e);
     }
 
     /// A copy of every decision so far.
@@ -92,11 +115,17 @@ impl LocalKdcAudit {
         self.events
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .clone()
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// Takes the decisions recorded so far.
     pub fn drain(&self) -> Vec<LocalKdcEvent> {
-        std::mem::take(&mut *self.events.lock().unwrap_or_else(|p| p.into_inner()))
+        self.events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+            .collect()
     }
 }

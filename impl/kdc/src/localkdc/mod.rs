@@ -51,7 +51,7 @@ mod policy;
 mod tests;
 
 pub use accounts::{AccountsError, LocalAccount, parse_accounts};
-pub use audit::{LocalKdcAudit, LocalKdcDecision, LocalKdcEvent};
+pub use audit::{DEFAULT_MAX_EVENTS, LocalKdcAudit, LocalKdcDecision, LocalKdcEvent};
 pub use enrolment::{Enrolment, LocalKdcTrust};
 pub use error::LocalKdcError;
 pub use on_client::{OnClientCache, OnClientConfig, on_client};

@@ -428,4 +428,21 @@ fn audit_trail_drains() {
     assert_eq!(events[0].client_kind, "computer");
     assert_eq!(events[0].service, "krbtgt/WS01.LOCALKDC");
     assert!(l.audit.events().is_empty());
+    // Bounded: the oldest go first.
+    let small = LocalKdcAudit::with_limit(2);
+    for e in events
+        .iter()
+        .cycle()
+        .take(3)
+        .cloned()
+        .enumerate()
+        .map(|(i, mut e)| {
+            e.client = format!("c{i}");
+            e
+        })
+    {
+        small.record(e);
+    }
+    let kept: Vec<String> = small.events().into_iter().map(|e| e.client).collect();
+    assert_eq!(kept, ["c1", "c2"]);
 }
