@@ -381,3 +381,127 @@ fn relay_suite_against_kerbside_serve_relay() {
     assert_eq!((t[1], t[2], t[4], t[5]), (0, 0, 0, 0), "{stdout}");
     assert!(t[0] >= 40, "{stdout}");
 }
+
+/// `kerbside serve app --iakerb` relaying to `kerbside serve kdc`, with the
+/// service key from the capture realm's keytab (host/app.lab.test kvno 1).
+fn serve_app_iakerb(kdc_port: u16, port: u16) -> Served {
+    serve(&[
+        "serve",
+        "app",
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--iakerb",
+        "--kdc",
+        &format!("127.0.0.1:{kdc_port}"),
+        "--kdc-transport",
+        "tcp",
+        "--keytab",
+        "impl/wire/tests/data/mit/realm.keytab",
+        "--service",
+        "host/app.lab.test@LAB.TEST",
+        "--quiet",
+    ])
+}
+
+#[test]
+fn iakerb_suite_against_kerbside_serve_app() {
+    let kdc_port = mit::free_port();
+    let _kdc = serve_kdc(kdc_port);
+    let port = mit::free_port();
+    let _app = serve_app_iakerb(kdc_port, port);
+    let out = conform(
+        "kerbside-app",
+        &[
+            "iakerb",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--realm",
+            "LAB.TEST",
+            "--principals",
+            PRINCIPALS,
+            "--known-failures",
+            "conformance/known-failures/kerbside-app.json",
+            "--target-name",
+            "kerbside serve app --iakerb -> kerbside serve kdc",
+        ],
+    );
+    let stdout = assert_clean(&out, "kerbside app");
+    let t = totals(&stdout);
+    // Only groups describing another acceptor configuration do not apply.
+    assert_eq!((t[1], t[2], t[4], t[5]), (0, 0, 0, 0), "{stdout}");
+    assert!(t[0] >= 11, "{stdout}");
+}
+
+#[test]
+fn iakerb_suite_against_mit_gss_server() {
+    if let Some(why) = mit::missing_peers() {
+        eprintln!("SKIP: {why}");
+        return;
+    }
+    if Command::new("gss-server").arg("-h").output().is_err() {
+        let what = "gss-server not installed (krb5-gss-samples)";
+        if std::env::var("KERBSIDE_REQUIRE_PEERS").as_deref() == Ok("1") {
+            panic!("{what} (KERBSIDE_REQUIRE_PEERS=1)");
+        }
+        eprintln!("SKIP: {what}");
+        return;
+    }
+    let kdc_port = mit::free_port();
+    let _kdc = serve_kdc(kdc_port);
+    let dir = scratch("gss-server");
+    let conf = dir.join("krb5.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[libdefaults]\n default_realm = LAB.TEST\n dns_lookup_kdc = false\n\
+             [realms]\n LAB.TEST = {{\n  kdc = 127.0.0.1:{kdc_port}\n }}\n"
+        ),
+    )
+    .unwrap();
+    let keytab = std::fs::canonicalize("impl/wire/tests/data/mit/realm.keytab").unwrap();
+    let port = mit::free_port();
+    let server = Command::new("gss-server")
+        .args(["-port", &port.to_string(), "-iakerb", "host@app.lab.test"])
+        .env("KRB5_CONFIG", &conf)
+        .env("KRB5_KTNAME", format!("FILE:{}", keytab.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Served(server);
+    // Poll for the listening socket (10 s).
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let name = format!(
+        "MIT gss-server -iakerb {}",
+        package_version("krb5-gss-samples")
+    );
+    let out = conform(
+        "mit-gss-server",
+        &[
+            "iakerb",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--dialect",
+            "mit",
+            "--realm",
+            "LAB.TEST",
+            "--principals",
+            PRINCIPALS,
+            "--profile",
+            "mit",
+            "--known-failures",
+            "conformance/known-failures/mit-gss-server.json",
+            "--target-name",
+            &name,
+        ],
+    );
+    let stdout = assert_clean(&out, "MIT gss-server");
+    let t = totals(&stdout);
+    // The full exchange and the defective-token refusals pass outright.
+    assert!(t[0] >= 5, "{stdout}");
+}

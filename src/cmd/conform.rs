@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use kerbside_conformance::check::{CaseResult, check_file};
 use kerbside_conformance::live::http::{Client, RelayUrl};
+use kerbside_conformance::live::iakerb::{IakerbRunner, IakerbTarget};
 use kerbside_conformance::live::kdc::{KdcRunner, KdcTarget};
 use kerbside_conformance::live::outcome::RunReport;
 use kerbside_conformance::live::profile::{self, KnownFailures};
@@ -31,6 +32,9 @@ pub(crate) enum Command {
     Kdc(KdcArgs),
     /// Run the kkdcp-relay vectors against a live KKDCP relay.
     Relay(RelayArgs),
+    /// Run the iakerb-acceptor vectors against a live IAKERB acceptor
+    /// (MIT gss-sample framing: gss-server -iakerb, kerbside serve app --iakerb).
+    Iakerb(IakerbArgs),
     /// Combine the results.json of several live runs into one Markdown matrix.
     Matrix(MatrixArgs),
     /// Write the vector files, schema.json and the id ledger (maintainers).
@@ -140,6 +144,22 @@ pub(crate) struct RelayArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub(crate) struct IakerbArgs {
+    /// The acceptor, HOST:PORT.
+    #[arg(long)]
+    addr: String,
+    /// The service principal it accepts for.
+    #[arg(long, default_value = "host/app.lab.test")]
+    service: String,
+    /// Token form: `draft` (draft-ietf-kitten-iakerb-03, Windows, MIT >=
+    /// 1.22, kerbside) or `mit` (MIT krb5 <= 1.21, e.g. Debian 12).
+    #[arg(long, default_value = "draft", value_parser = ["draft", "mit"])]
+    dialect: String,
+    #[command(flatten)]
+    live: LiveArgs,
+}
+
+#[derive(Debug, clap::Args)]
 pub(crate) struct MatrixArgs {
     /// Directories holding a live run's results.json.
     #[arg(required = true)]
@@ -161,6 +181,7 @@ pub(crate) fn run(command: Command) -> CmdResult {
         Command::Vectors(a) => vectors(a),
         Command::Kdc(a) => kdc(a),
         Command::Relay(a) => relay(a),
+        Command::Iakerb(a) => iakerb(a),
         Command::Matrix(a) => matrix(a),
         Command::Generate(a) => write_vectors(a),
     }
@@ -314,6 +335,44 @@ fn relay(a: RelayArgs) -> CmdResult {
                 .target_name
                 .clone()
                 .unwrap_or_else(|| format!("relay {} realm {}", a.url, a.live.realm)),
+            profile: classify.profile.name.clone(),
+            known_failures: a
+                .live
+                .known_failures
+                .as_ref()
+                .map(|p| p.display().to_string()),
+            results,
+        },
+    )
+}
+
+fn iakerb(a: IakerbArgs) -> CmdResult {
+    let files = a.live.selection.files()?;
+    let addr = a
+        .addr
+        .to_socket_addrs()
+        .map_err(|e| CliError::input(format!("--addr {}: {e}", a.addr)))?
+        .next()
+        .ok_or_else(|| CliError::input(format!("--addr {}: no address", a.addr)))?;
+    let classify = classifier(&a.live)?;
+    let mut runner = IakerbRunner::new(IakerbTarget {
+        addr,
+        realm: realm(&a.live)?,
+        service: a.service.clone(),
+        timeout: Duration::from_millis(a.live.timeout_ms),
+        seed: a.live.seed.unwrap_or_else(fresh_seed),
+        mit_dialect: a.dialect == "mit",
+    });
+    let results = runner.run(&files, &classify);
+    finish(
+        &a.live,
+        RunReport {
+            target: a.live.target_name.clone().unwrap_or_else(|| {
+                format!(
+                    "iakerb acceptor {addr} ({}) realm {}",
+                    a.service, a.live.realm
+                )
+            }),
             profile: classify.profile.name.clone(),
             known_failures: a
                 .live

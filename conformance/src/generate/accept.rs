@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use kerbside_client::gss_krb::{KrbInitiator, KrbInitiatorOptions};
 use kerbside_client::iakerb::{
-    ApFraming, IakerbInitiator, IakerbOptions, IakerbRequest, IakerbStep,
+    ApFraming, IakerbDialect, IakerbInitiator, IakerbOptions, IakerbRequest, IakerbStep,
 };
 use kerbside_client::krb::Secret;
 use kerbside_client::krb::{Credentials, Principal};
@@ -179,7 +179,7 @@ enum Initiator {
 }
 
 /// Applies the edits for `leg` to a token.
-fn apply(edits: &[TokenEdit], leg: usize, token: Vec<u8>) -> Vec<u8> {
+pub(crate) fn apply(edits: &[TokenEdit], leg: usize, token: Vec<u8>) -> Vec<u8> {
     let mut t = token;
     for e in edits.iter().filter(|e| e.leg == leg) {
         t = match e.action.as_str() {
@@ -244,15 +244,16 @@ fn apply(edits: &[TokenEdit], leg: usize, token: Vec<u8>) -> Vec<u8> {
             "iakerb-strip-message"
             | "iakerb-realm-other"
             | "iakerb-strip-cookie"
-            | "iakerb-realm-lowercase" => match IakerbProxy::decode(&t) {
-                Ok(mut p) => {
+            | "iakerb-realm-lowercase" => match IakerbProxy::decode_any(&t) {
+                // Either token form; written back in the form it came in.
+                Ok((mut p, form)) => {
                     match e.action.as_str() {
                         "iakerb-strip-message" => p.message.clear(),
                         "iakerb-realm-other" => p.header.target_realm = "OTHER.TEST".to_owned(),
                         "iakerb-strip-cookie" => p.header.cookie = None,
                         _ => p.header.target_realm = p.header.target_realm.to_ascii_lowercase(),
                     }
-                    p.encode()
+                    p.encode_as(form)
                 }
                 Err(_) => t,
             },
@@ -359,34 +360,32 @@ pub(crate) fn conversation(p: &AcceptParams, r: &ConversationRecipe, tc: u32) ->
     sent
 }
 
-/// Runs an IAKERB initiator (kerbside's, MIT-compatible) against
-/// kerbside's acceptor and its KDC; returns the tokens that reached the
-/// acceptor.
-pub(crate) fn iakerb_conversation(
-    p: &AcceptParams,
+/// kerbside's IAKERB initiator set up as a recipe says, for `realm` and
+/// `service` (the edits `realm-discovery`, `client-realm-other`,
+/// `finished-draft`, `omit-finished`, `krb5-ap-framing`,
+/// `windows-header-flags` choose its options; `mit_dialect` the token
+/// form of MIT krb5 <= 1.21).
+pub(crate) fn iakerb_initiator(
     r: &ConversationRecipe,
-    tc: u32,
-) -> Vec<Vec<u8>> {
-    let Ok(mut acc) = Conversation::new(p) else {
-        return Vec::new();
-    };
-    let now = clock::parse(&p.clock).unwrap_or(SystemTime::UNIX_EPOCH);
-    let mut rng = ChaCha12Rng::seed_from_u64(0x6961_6b00 ^ u64::from(tc));
+    realm: &str,
+    service: &str,
+    mit_dialect: bool,
+) -> IakerbInitiator {
     let has = |a: &str| r.edits.iter().any(|e| e.action == a);
-    let realm = if has("realm-discovery") {
+    let client_realm = if has("realm-discovery") {
         None
     } else if has("client-realm-other") {
         Some("OTHER.TEST".to_owned())
     } else {
-        Some(p.realm.clone())
+        Some(realm.to_owned())
     };
-    let mut init = IakerbInitiator::new(
+    IakerbInitiator::new(
         IakerbRequest {
             user: vec![r.user.clone()],
-            realm,
+            realm: client_realm,
             secret: Secret::Password(r.password.clone()),
-            service: components(&p.service),
-            service_realm: Some(p.realm.clone()),
+            service: components(service),
+            service_realm: Some(realm.to_owned()),
             tgt: None,
         },
         IakerbOptions {
@@ -405,9 +404,30 @@ pub(crate) fn iakerb_conversation(
                 unused: 0,
                 bytes: vec![0; 4],
             }),
+            dialect: if mit_dialect {
+                IakerbDialect::Mit
+            } else {
+                IakerbDialect::Draft03
+            },
             ..IakerbOptions::default()
         },
-    );
+    )
+}
+
+/// Runs an IAKERB initiator (kerbside's, MIT-compatible) against
+/// kerbside's acceptor and its KDC; returns the tokens that reached the
+/// acceptor.
+pub(crate) fn iakerb_conversation(
+    p: &AcceptParams,
+    r: &ConversationRecipe,
+    tc: u32,
+) -> Vec<Vec<u8>> {
+    let Ok(mut acc) = Conversation::new(p) else {
+        return Vec::new();
+    };
+    let now = clock::parse(&p.clock).unwrap_or(SystemTime::UNIX_EPOCH);
+    let mut rng = ChaCha12Rng::seed_from_u64(0x6961_6b00 ^ u64::from(tc));
+    let mut init = iakerb_initiator(r, &p.realm, &p.service, false);
     let Ok(mut token) = init.initial_token(now, &mut rng) else {
         return Vec::new();
     };

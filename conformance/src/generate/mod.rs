@@ -31,6 +31,7 @@ use std::collections::BTreeSet;
 
 use crate::model::{Group, Provenance, SCHEMA_VERSION, Test, TestGroup, VectorFile, Verdict};
 
+pub(crate) use accept::{apply as apply_edits, iakerb_initiator};
 pub use kdc::probe_recipe;
 pub use notes::note;
 

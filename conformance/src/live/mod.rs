@@ -4,6 +4,7 @@
 //! known-failures list), and the reports.
 
 pub mod http;
+pub mod iakerb;
 pub mod kdc;
 pub mod kdc_io;
 pub mod outcome;
