@@ -172,6 +172,12 @@ pub trait UdpSock: 'static {
 pub trait Clock: Clone + 'static {
     /// Current time on this host (includes any simulated skew).
     fn now(&self) -> SystemTime;
+
+    /// Tells the clock that one of the host's timers fires `wait` from now.
+    /// Real mode ignores it; the simulation uses it to jump over quiet time
+    /// straight to the next deadline instead of ticking through it, so a
+    /// driver calls it whenever it arms a timer that ends a wait.
+    fn timer_hint(&self, _wait: std::time::Duration) {}
 }
 
 /// The per-host deterministic RNG every party draws nonces, confounders and

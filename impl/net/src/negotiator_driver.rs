@@ -302,6 +302,7 @@ impl<N: Net, C: Clock> NegotiatorDriver<N, C> {
                     // Relative to now: the monotonic source may run ahead of
                     // tokio's clock (the simulation's idle skipping).
                     let wait = at.saturating_sub(self.mono());
+                    self.clock.timer_hint(wait);
                     let deadline = tokio::time::Instant::now() + wait;
                     *sleep = Some((at, Box::pin(tokio::time::sleep_until(deadline))));
                 }
