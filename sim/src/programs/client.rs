@@ -149,9 +149,14 @@ impl NegotiatorAgent {
         } else {
             None
         };
+        // Monotonic time: tokio's (what the negotiator's timers sleep on)
+        // plus the world's warp, so caches expire across skipped idle time.
         let timebase = Arc::clone(ctx.clock.timebase());
+        let origin = Instant::now();
         let driver = NegotiatorDriver::new(ctx.net, ctx.clock, ctx.rng, policy, tls)
-            .with_monotonic(Rc::new(move || timebase.scenario_elapsed()));
+            .with_monotonic(Rc::new(move || {
+                Instant::now().saturating_duration_since(origin) + timebase.warp()
+            }));
         Ok(NegotiatorAgent {
             driver,
             prepared: ctx.prepared,
