@@ -1,44 +1,58 @@
-//! `kerbside load`: closed-loop AS-REQ load against a KDC.
+//! `kerbside load`: closed-loop AS-REQ load against a KDC or a KKDCP relay.
 //!
 //! ```text
 //! kerbside load --target udp://127.0.0.1:8888 --realm LAB.TEST --user alice --password alicepw \
-//!               --preauth --concurrency 8 --duration 10s [--json]
+//!               --preauth --concurrency 8 --duration 10s --warmup 2s [--server-pid PID] [--json]
 //! kerbside load --target https://127.0.0.1:8443/KdcProxy --ca pki/ca.pem [--new-connection] ...
 //! ```
 //!
 //! C clients each send an AS-REQ (fresh nonce, and with `--preauth` a fresh
-//! PA-ENC-TIMESTAMP), wait for the reply, check it (an AS-REP must decrypt
-//! with the user's key and carry the nonce), and send the next. UDP sends
-//! each request from a new ephemeral socket and TCP opens a new connection
-//! per request, as MIT's kinit does. `https://` and `http://` targets are
-//! KKDCP relays (MS-KKDCP): each client keeps one HTTP/1.1 connection alive
-//! (`--keep-alive`, the default) or opens one per request as MIT's client
-//! does (`--new-connection`). A first, untimed AS exchange learns the
-//! salt (PA-ETYPE-INFO2) and checks the password, so string-to-key runs
-//! once. Reports AS-REP/s, latency percentiles (hdrhistogram), KRB-ERRORs
-//! by code, transport errors and timeouts. Only loopback targets unless
+//! PA-ENC-TIMESTAMP, so no replay or lookaside cache can answer), wait for
+//! the reply, check it (an AS-REP must decrypt with the user's key and
+//! carry the nonce), and send the next. UDP: each client has its own
+//! socket; TCP: a new connection per request, as MIT's kinit does.
+//! `https://` and `http://` targets are KKDCP relays (MS-KKDCP): each
+//! client keeps one HTTP/1.1 connection alive (`--keep-alive`, the
+//! default) or opens one per request as MIT's client does
+//! (`--new-connection`). A first, untimed AS exchange learns the salt
+//! (PA-ETYPE-INFO2) and checks the password, so string-to-key runs once.
+//!
+//! The run is bounded: `--warmup` (requests sent, not counted: connections,
+//! caches and the KDC's replay cache fill first, the lesson of MIT's 2012
+//! lookaside-cache measurements), then `--duration` measured, each
+//! request bounded by `--timeout`. Reports AS-REP/s over the measured
+//! window, latency percentiles (hdrhistogram), KRB-ERRORs by code,
+//! transport errors and timeouts, the load generator's own CPU per
+//! request, and with `--server-pid` the server's CPU per request and its
+//! memory (`/proc`, see [`procfs`]). Only loopback targets unless
 //! `--allow-remote`: this is a load generator.
 
+mod procfs;
+mod report;
+mod target;
+
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::fmt;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::rc::Rc;
-use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use hdrhistogram::Histogram;
 use kerbside_client::krb::{AsExchange, AsOptions, AsStep, KrbClientError, Principal, Secret};
 use kerbside_crypto::{EncType, Key};
-use kerbside_kdc::config::parse_duration;
-use kerbside_net::kdc_transport::{self, TransportError};
-use kerbside_net::kkdcp_transport::{ConnectionMode, KkdcpClient, KkdcpError, KkdcpUrl};
-use kerbside_net::tokio_driver::{SystemClock, TokioNet};
+use kerbside_net::kdc_transport::TransportError;
+use kerbside_net::kkdcp_transport::ConnectionMode;
+use kerbside_net::tokio_driver::SystemClock;
 use kerbside_net::{Clock, HostRng, host_rng};
+use kerbside_sim::duration::parse_duration;
 
 use super::{CliError, CmdResult};
+use report::{Measured, ServerUsage, Stats};
+use target::{Sender, Target};
+
+/// The longest `--duration` or `--warmup` accepted: a load generator left
+/// running by mistake must stop on its own.
+const MAX_PHASE: Duration = Duration::from_secs(3600);
 
 /// Arguments of `kerbside load`.
 #[derive(Debug, clap::Args)]
@@ -73,9 +87,12 @@ pub(crate) struct Args {
     /// Concurrent closed-loop clients.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
-    /// How long to run (e.g. 10s).
+    /// How long to measure (e.g. 10s, 1.5s, 500ms; at most 1h).
     #[arg(long, default_value = "10s")]
     duration: String,
+    /// How long to send before measuring (not counted; at most 1h).
+    #[arg(long, default_value = "0s")]
+    warmup: String,
     /// Per-request timeout.
     #[arg(long, default_value = "2s")]
     timeout: String,
@@ -85,167 +102,17 @@ pub(crate) struct Args {
     /// Enctypes offered, preference order.
     #[arg(long, value_delimiter = ',', default_value = "18,17,20,19")]
     enctypes: Vec<String>,
+    /// Server process(es) to measure over the measured window: CPU time
+    /// (user+system, with descendants, e.g. gunicorn's workers) per AS-REP,
+    /// resident and peak memory at the end (Linux /proc).
+    #[arg(long = "server-pid", value_name = "PID", value_delimiter = ',')]
+    server_pids: Vec<u32>,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
     /// Allow a non-loopback target.
     #[arg(long)]
     allow_remote: bool,
-}
-
-/// A load target.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Target {
-    /// RFC 4120 §7.2.1, one datagram per request.
-    Udp(SocketAddr),
-    /// RFC 4120 §7.2.2, one connection per request.
-    Tcp(SocketAddr),
-    /// MS-KKDCP relay over HTTPS (or HTTP).
-    Kkdcp(KkdcpUrl),
-}
-
-impl Target {
-    fn is_loopback(&self) -> bool {
-        match self {
-            Target::Udp(a) | Target::Tcp(a) => a.ip().is_loopback(),
-            Target::Kkdcp(u) => {
-                u.host.eq_ignore_ascii_case("localhost")
-                    || u.host
-                        .parse::<std::net::IpAddr>()
-                        .is_ok_and(|ip| ip.is_loopback())
-            }
-        }
-    }
-}
-
-/// One client's way to the target: its own UDP socket; a new TCP
-/// connection per request (what MIT's KDC expects); for a KKDCP relay, the
-/// client's HTTP connection (kept alive or not).
-enum Sender {
-    /// RFC 4120 §7.2.1, one datagram per request, from this client's socket
-    /// (binding a socket per request would load the generator, not the KDC).
-    Udp {
-        sock: tokio::net::UdpSocket,
-        kdc: SocketAddr,
-        buf: Vec<u8>,
-    },
-    /// RFC 4120 §7.2.2, one connection per request.
-    Tcp(SocketAddr),
-    Kkdcp {
-        client: Box<KkdcpClient<TokioNet>>,
-        realm: String,
-    },
-}
-
-impl Sender {
-    fn new(plan: &Plan) -> Result<Self, CliError> {
-        match &plan.target {
-            Target::Kkdcp(url) => {
-                let client = KkdcpClient::new(
-                    TokioNet,
-                    url.clone(),
-                    plan.tls.clone(),
-                    plan.mode,
-                    plan.timeout,
-                )
-                .map_err(|e| CliError::input(format!("--target {url}: {e}")))?;
-                Ok(Sender::Kkdcp {
-                    client: Box::new(client),
-                    realm: plan.client.realm.clone(),
-                })
-            }
-            Target::Udp(a) => {
-                let local: SocketAddr = if a.is_ipv4() {
-                    "0.0.0.0:0".parse().unwrap_or(*a)
-                } else {
-                    "[::]:0".parse().unwrap_or(*a)
-                };
-                let sock = std::net::UdpSocket::bind(local)
-                    .and_then(|s| s.set_nonblocking(true).map(|()| s))
-                    .and_then(tokio::net::UdpSocket::from_std)
-                    .map_err(|e| CliError::runtime(format!("udp socket: {e}")))?;
-                Ok(Sender::Udp {
-                    sock,
-                    kdc: *a,
-                    buf: vec![0u8; 65_536],
-                })
-            }
-            Target::Tcp(a) => Ok(Sender::Tcp(*a)),
-        }
-    }
-
-    async fn send(&mut self, request: &[u8], timeout: Duration) -> Result<Vec<u8>, Failure> {
-        match self {
-            Sender::Udp { sock, kdc, buf } => {
-                let exchange = async {
-                    sock.send_to(request, *kdc).await?;
-                    loop {
-                        let (n, from) = sock.recv_from(buf).await?;
-                        // A late reply to a timed-out request fails the nonce
-                        // check and counts as a bad reply.
-                        if from == *kdc {
-                            return Ok::<_, std::io::Error>(buf[..n].to_vec());
-                        }
-                    }
-                };
-                match tokio::time::timeout(timeout, exchange).await {
-                    Ok(r) => r.map_err(|e| Failure::Transport(TransportError::from(e))),
-                    Err(_) => Err(Failure::Transport(TransportError::Timeout)),
-                }
-            }
-            Sender::Tcp(a) => kdc_transport::send_tcp(
-                &TokioNet,
-                *a,
-                request,
-                timeout,
-                kerbside_wire::record::DEFAULT_MAX_FRAME,
-            )
-            .await
-            .map_err(Failure::Transport),
-            Sender::Kkdcp { client, realm } => {
-                client.exchange(realm, request).await.map_err(|e| match e {
-                    KkdcpError::Timeout(_) => Failure::Transport(TransportError::Timeout),
-                    other => Failure::Proxy(other.to_string()),
-                })
-            }
-        }
-    }
-}
-
-impl FromStr for Target {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        if s.starts_with("https://") || s.starts_with("http://") {
-            return s
-                .parse::<KkdcpUrl>()
-                .map(Target::Kkdcp)
-                .map_err(|e| e.to_string());
-        }
-        let (scheme, rest) = s.split_once("://").ok_or_else(|| {
-            format!("{s}: expected udp://HOST:PORT, tcp://HOST:PORT or https://HOST:PORT/KdcProxy")
-        })?;
-        let addr: SocketAddr = rest
-            .trim_end_matches('/')
-            .parse()
-            .map_err(|e| format!("{s}: {e}"))?;
-        match scheme {
-            "udp" => Ok(Target::Udp(addr)),
-            "tcp" => Ok(Target::Tcp(addr)),
-            other => Err(format!(
-                "{s}: unsupported scheme {other:?} (udp, tcp, https, http)"
-            )),
-        }
-    }
-}
-
-impl fmt::Display for Target {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Target::Udp(a) => write!(f, "udp://{a}"),
-            Target::Tcp(a) => write!(f, "tcp://{a}"),
-            Target::Kkdcp(u) => write!(f, "{u}"),
-        }
-    }
 }
 
 /// Everything a load run needs, validated.
@@ -257,9 +124,11 @@ struct Plan {
     preauth: bool,
     concurrency: usize,
     duration: Duration,
+    warmup: Duration,
     timeout: Duration,
     threads: usize,
     etypes: Vec<EncType>,
+    server_pids: Vec<u32>,
     json: bool,
     /// KKDCP: keep-alive or a connection per request.
     mode: ConnectionMode,
@@ -279,6 +148,21 @@ impl fmt::Debug for Plan {
     }
 }
 
+fn phase(flag: &str, text: &str, allow_zero: bool) -> Result<Duration, CliError> {
+    let d = parse_duration(text).map_err(|e| CliError::input(format!("{flag}: {e}")))?;
+    if d > MAX_PHASE || (d.is_zero() && !allow_zero) {
+        return Err(CliError::input(format!(
+            "{flag} {text}: must be {} and at most 1h",
+            if allow_zero {
+                "0s or more"
+            } else {
+                "more than 0s"
+            }
+        )));
+    }
+    Ok(d)
+}
+
 fn plan(args: Args) -> Result<Plan, CliError> {
     let target: Target = args
         .target
@@ -291,10 +175,9 @@ fn plan(args: Args) -> Result<Plan, CliError> {
     }
     let client = Principal::parse(&args.user, &args.realm)
         .map_err(|e| CliError::input(format!("--user: {e}")))?;
-    let duration =
-        parse_duration(&args.duration).map_err(|e| CliError::input(format!("--duration: {e}")))?;
-    let timeout =
-        parse_duration(&args.timeout).map_err(|e| CliError::input(format!("--timeout: {e}")))?;
+    let duration = phase("--duration", &args.duration, false)?;
+    let warmup = phase("--warmup", &args.warmup, true)?;
+    let timeout = phase("--timeout", &args.timeout, false)?;
     if args.concurrency == 0 || args.threads == 0 || args.threads > args.concurrency {
         return Err(CliError::input(
             "--concurrency and --threads must be at least 1, threads <= concurrency",
@@ -339,53 +222,41 @@ fn plan(args: Args) -> Result<Plan, CliError> {
         preauth: args.preauth,
         concurrency: args.concurrency,
         duration,
+        warmup,
         timeout,
         threads: args.threads,
         etypes,
+        server_pids: args.server_pids,
         json: args.json,
     })
 }
 
-/// What one client thread saw.
-struct Stats {
-    latency_us: Histogram<u64>,
-    ok: u64,
-    krb_errors: BTreeMap<String, u64>,
-    transport_errors: BTreeMap<String, u64>,
-    timeouts: u64,
-    bad_replies: u64,
+/// The measured window, shared by every load thread: results that
+/// complete inside it count.
+#[derive(Clone, Copy, Debug)]
+struct Window {
+    from: Instant,
+    until: Instant,
 }
 
-impl Stats {
-    fn new() -> Result<Self, CliError> {
-        Ok(Self {
-            latency_us: Histogram::new_with_bounds(1, 60_000_000, 3)
-                .map_err(|e| CliError::runtime(e.to_string()))?,
-            ok: 0,
-            krb_errors: BTreeMap::new(),
-            transport_errors: BTreeMap::new(),
-            timeouts: 0,
-            bad_replies: 0,
-        })
-    }
-
-    fn merge(&mut self, other: &Stats) {
-        let _ = self.latency_us.add(&other.latency_us);
-        self.ok += other.ok;
-        self.timeouts += other.timeouts;
-        self.bad_replies += other.bad_replies;
-        for (k, v) in &other.krb_errors {
-            *self.krb_errors.entry(k.clone()).or_default() += v;
-        }
-        for (k, v) in &other.transport_errors {
-            *self.transport_errors.entry(k.clone()).or_default() += v;
-        }
+impl Window {
+    fn contains(&self, t: Instant) -> bool {
+        t >= self.from && t <= self.until
     }
 }
 
 pub(crate) fn run(args: Args) -> CmdResult {
     let plan = plan(args)?;
     let key = probe(&plan)?;
+    // Fails early (before any load) when a --server-pid is not there.
+    procfs::sample(&plan.server_pids).map_err(|e| CliError::input(format!("--server-pid: {e}")))?;
+    // Wall-clock measurement is this command's purpose.
+    #[allow(clippy::disallowed_methods)]
+    let start = Instant::now();
+    let window = Window {
+        from: start + plan.warmup,
+        until: start + plan.warmup + plan.duration,
+    };
     let mut threads = Vec::new();
     for t in 0..plan.threads {
         let plan = plan.clone();
@@ -396,25 +267,57 @@ pub(crate) fn run(args: Args) -> CmdResult {
         threads.push(
             std::thread::Builder::new()
                 .name(format!("load-{t}"))
-                .spawn(move || load_thread(&plan, key, clients, t))
+                .spawn(move || load_thread(&plan, key, clients, t, window))
                 .map_err(|e| CliError::runtime(format!("spawn: {e}")))?,
         );
     }
+    // The sampler: the server's and our own CPU at the window's edges.
+    std::thread::sleep(window.from.saturating_duration_since(start));
+    let before = measure_point(&plan.server_pids)?;
+    #[allow(clippy::disallowed_methods)]
+    let now = Instant::now();
+    std::thread::sleep(window.until.saturating_duration_since(now));
+    let after = measure_point(&plan.server_pids)?;
     let mut total = Stats::new()?;
-    let mut elapsed = Duration::ZERO;
     for th in threads {
-        let (stats, took) = th
+        let stats = th
             .join()
             .map_err(|_| CliError::runtime("load thread panicked"))??;
         total.merge(&stats);
-        elapsed = elapsed.max(took);
     }
-    report(&plan, &total, elapsed);
+    let measured = Measured {
+        seconds: plan.duration.as_secs_f64(),
+        client_cpu: after.own.saturating_sub(before.own),
+        server: (!plan.server_pids.is_empty()).then(|| ServerUsage {
+            pids: plan.server_pids.clone(),
+            processes: after.server.cpu.len(),
+            cpu: procfs::cpu_between(&before.server, &after.server),
+            rss_kib: after.server.rss_kib,
+            hwm_kib: after.server.hwm_kib,
+        }),
+    };
+    report::print(&plan, &total, &measured);
     Ok(if total.ok > 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The CPU and memory figures taken at one edge of the window.
+struct Point {
+    server: procfs::Sample,
+    own: Duration,
+}
+
+fn measure_point(server_pids: &[u32]) -> Result<Point, CliError> {
+    let server = if server_pids.is_empty() {
+        procfs::Sample::default()
+    } else {
+        procfs::sample(server_pids).map_err(|e| CliError::runtime(format!("--server-pid: {e}")))?
+    };
+    let own = procfs::own_cpu().map_err(|e| CliError::runtime(e.to_string()))?;
+    Ok(Point { server, own })
 }
 
 /// One untimed exchange with the password: checks it, learns the salt,
@@ -471,41 +374,33 @@ fn load_thread(
     key: Key,
     clients: usize,
     index: usize,
-) -> Result<(Stats, Duration), CliError> {
+    window: Window,
+) -> Result<Stats, CliError> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| CliError::runtime(e.to_string()))?;
     let local = tokio::task::LocalSet::new();
     let stats = Rc::new(RefCell::new(Stats::new()?));
-    let took = local.block_on(&rt, async {
-        let start = tokio::time::Instant::now();
-        let deadline = start + plan.duration;
+    local.block_on(&rt, async {
         let mut tasks = Vec::new();
         for c in 0..clients {
             let (plan, key, stats) = (plan.clone(), key.clone(), Rc::clone(&stats));
             let mut rng = seeded_rng(&format!("load-{index}-{c}"))?;
             let mut sender = Sender::new(&plan)?;
             tasks.push(tokio::task::spawn_local(async move {
-                while tokio::time::Instant::now() < deadline {
-                    let t0 = tokio::time::Instant::now();
+                // Wall-clock measurement is this command's purpose.
+                #[allow(clippy::disallowed_methods)]
+                let clock = Instant::now;
+                while clock() < window.until {
+                    let t0 = clock();
                     let result = one_request(&plan, &key, &mut rng, &mut sender).await;
-                    let us = u64::try_from(t0.elapsed().as_micros())
-                        .unwrap_or(u64::MAX)
-                        .max(1);
-                    let mut s = stats.borrow_mut();
-                    match result {
-                        Ok(()) => {
-                            s.ok += 1;
-                            let _ = s.latency_us.record(us);
-                        }
-                        Err(Failure::Krb(code)) => *s.krb_errors.entry(code).or_default() += 1,
-                        Err(Failure::Transport(TransportError::Timeout)) => s.timeouts += 1,
-                        Err(Failure::Transport(e)) => {
-                            *s.transport_errors.entry(e.to_string()).or_default() += 1
-                        }
-                        Err(Failure::Proxy(e)) => *s.transport_errors.entry(e).or_default() += 1,
-                        Err(Failure::BadReply) => s.bad_replies += 1,
+                    let done = clock();
+                    if window.contains(done) {
+                        let us = done.duration_since(t0).as_micros();
+                        stats
+                            .borrow_mut()
+                            .record(result, u64::try_from(us).unwrap_or(u64::MAX));
                     }
                 }
             }));
@@ -513,15 +408,15 @@ fn load_thread(
         for t in tasks {
             let _ = t.await;
         }
-        Ok::<_, CliError>(start.elapsed())
+        Ok::<_, CliError>(())
     })?;
-    let stats = Rc::try_unwrap(stats)
-        .map_err(|_| CliError::runtime("load tasks still running"))?
-        .into_inner();
-    Ok((stats, took))
+    Rc::try_unwrap(stats)
+        .map(RefCell::into_inner)
+        .map_err(|_| CliError::runtime("load tasks still running"))
 }
 
-enum Failure {
+/// Why one request did not produce an AS-REP.
+pub(crate) enum Failure {
     Krb(String),
     Transport(TransportError),
     /// A KKDCP relay failure (HTTP status, TLS, framing).
@@ -575,63 +470,6 @@ fn seeded_rng(name: &str) -> Result<HostRng, CliError> {
     Ok(host_rng(u64::from_le_bytes(b), name))
 }
 
-fn report(plan: &Plan, s: &Stats, elapsed: Duration) {
-    let secs = elapsed.as_secs_f64().max(1e-9);
-    let rate = s.ok as f64 / secs;
-    let h = &s.latency_us;
-    let (p50, p90, p99, max) = if s.ok > 0 {
-        (
-            h.value_at_quantile(0.50),
-            h.value_at_quantile(0.90),
-            h.value_at_quantile(0.99),
-            h.max(),
-        )
-    } else {
-        (0, 0, 0, 0)
-    };
-    let krb_errors: u64 = s.krb_errors.values().sum();
-    let transport_errors: u64 = s.transport_errors.values().sum();
-    if plan.json {
-        let v = serde_json::json!({
-            "target": plan.target.to_string(),
-            "client": plan.client.to_string(),
-            "preauth": plan.preauth,
-            "concurrency": plan.concurrency,
-            "threads": plan.threads,
-            "duration_s": secs,
-            "as_rep": s.ok,
-            "as_rep_per_s": rate,
-            "latency_us": { "p50": p50, "p90": p90, "p99": p99, "max": max },
-            "krb_errors": s.krb_errors,
-            "transport_errors": s.transport_errors,
-            "timeouts": s.timeouts,
-            "bad_replies": s.bad_replies,
-        });
-        println!("{v}");
-    } else {
-        println!(
-            "{} {} concurrency {} for {:.1}s: {} AS-REP, {:.0}/s; latency us p50 {} p90 {} p99 {} max {}; krb-errors {} transport-errors {} timeouts {} bad-replies {}",
-            plan.target,
-            plan.client,
-            plan.concurrency,
-            secs,
-            s.ok,
-            rate,
-            p50,
-            p90,
-            p99,
-            max,
-            krb_errors,
-            transport_errors,
-            s.timeouts,
-            s.bad_replies
-        );
-        for (k, v) in s.krb_errors.iter().chain(&s.transport_errors) {
-            println!("  {k}: {v}");
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -660,7 +498,9 @@ mod tests {
             preauth: false,
             concurrency: 8,
             duration: "1s".into(),
+            warmup: "0s".into(),
             timeout: "1s".into(),
+            server_pids: Vec::new(),
             threads: 1,
             enctypes: vec!["18".into()],
             json: false,
@@ -680,6 +520,44 @@ mod tests {
         assert!(plan(args("tcp://127.0.0.1:88")).is_ok());
         assert!(plan(args("http://127.0.0.1:8080/KdcProxy")).is_ok());
         assert!(plan(args("http://relay.example/KdcProxy")).is_err());
+    }
+
+    #[test]
+    fn runs_are_bounded_in_time() {
+        for (flag, value) in [
+            ("duration", "0s"),
+            ("duration", "2h"),
+            ("warmup", "61m"),
+            ("timeout", "0s"),
+        ] {
+            let mut a = args("udp://127.0.0.1:88");
+            match flag {
+                "duration" => a.duration = value.into(),
+                "warmup" => a.warmup = value.into(),
+                _ => a.timeout = value.into(),
+            }
+            let e = plan(a).unwrap_err().to_string();
+            assert!(e.contains(&format!("--{flag} {value}")), "{e}");
+        }
+        let mut a = args("udp://127.0.0.1:88");
+        a.warmup = "2s".into();
+        a.duration = "1h".into();
+        let p = plan(a).unwrap();
+        assert_eq!((p.warmup, p.duration), (Duration::from_secs(2), MAX_PHASE));
+    }
+
+    #[test]
+    fn only_results_inside_the_window_count() {
+        #[allow(clippy::disallowed_methods)]
+        let t = Instant::now();
+        let w = Window {
+            from: t + Duration::from_secs(1),
+            until: t + Duration::from_secs(2),
+        };
+        assert!(!w.contains(t));
+        assert!(w.contains(t + Duration::from_millis(1500)));
+        assert!(w.contains(w.until));
+        assert!(!w.contains(t + Duration::from_millis(2001)));
     }
 
     #[test]
