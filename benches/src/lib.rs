@@ -14,6 +14,7 @@
 //! established, a logon took the path it is named after) so a bench never
 //! times an error path by accident; the unit tests run each fixture once.
 
+pub mod compare;
 pub mod error;
 pub mod handshake;
 pub mod realm;
