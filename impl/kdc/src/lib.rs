@@ -21,10 +21,9 @@
 //!
 //! Performance: long-term keys are derived once at load (string-to-key) and
 //! their per-usage Ke/Ki/Kc on first use; replies are encoded without
-//! per-element allocation. `cargo run --release -p kerbside-kdc --example
-//! core_timing` times AS and TGS per request;
-//! `impl/kdc/bench/mit_compare.sh` compares `kerbside serve kdc` with MIT's
-//! krb5kdc on this machine.
+//! per-element allocation. `cargo bench -p kerbside-benches --bench kdc`
+//! times AS and TGS per request; `benches/compare.sh` compares `kerbside
+//! serve kdc` with MIT's krb5kdc on this machine (`reports/BENCHMARKS.md`).
 //!
 //! What this KDC deliberately does not do: FAST (it is not advertised, so
 //! clients do not armor), PKINIT, cross-realm, S4U, user-to-user,
