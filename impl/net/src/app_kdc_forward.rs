@@ -19,6 +19,7 @@ use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::time::Duration;
 
 use kerbside_kdc::{Kdc, Outcome, Transport};
@@ -191,5 +192,56 @@ impl<C: Clock> KdcForwarder for InProcessKdc<C> {
             }
         })();
         Box::pin(std::future::ready(answer))
+    }
+}
+
+/// Routes each realm to its own forwarder (a LocalKDC in the server for
+/// its machine realm, the network for the domain's), with a fallback.
+#[derive(Default)]
+pub struct ByRealm {
+    routes: BTreeMap<String, Rc<dyn KdcForwarder>>,
+    fallback: Option<Rc<dyn KdcForwarder>>,
+}
+
+impl fmt::Debug for ByRealm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ByRealm")
+            .field("realms", &self.routes.keys().collect::<Vec<_>>())
+            .field("fallback", &self.fallback.is_some())
+            .finish()
+    }
+}
+
+impl ByRealm {
+    /// No routes.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `realm` (any case) goes to `to`.
+    #[must_use]
+    pub fn route(mut self, realm: &str, to: Rc<dyn KdcForwarder>) -> Self {
+        self.routes.insert(realm.to_ascii_uppercase(), to);
+        self
+    }
+
+    /// Every other realm goes to `to`.
+    #[must_use]
+    pub fn fallback(mut self, to: Rc<dyn KdcForwarder>) -> Self {
+        self.fallback = Some(to);
+        self
+    }
+}
+
+impl KdcForwarder for ByRealm {
+    fn forward<'a>(&'a self, realm: &'a str, message: &'a [u8]) -> ForwardFuture<'a> {
+        match self
+            .routes
+            .get(&realm.to_ascii_uppercase())
+            .or(self.fallback.as_ref())
+        {
+            Some(f) => f.forward(realm, message),
+            None => Box::pin(std::future::ready(Err(KdcProxyFailure::KdcNotFound))),
+        }
     }
 }
