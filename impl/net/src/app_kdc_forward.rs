@@ -29,6 +29,7 @@ use kerbside_wire::krb::{self, KrbMessage};
 use rand_core::RngCore;
 
 use crate::kdc_transport::{self, TransportError};
+use crate::negotiator_driver::{StageFuture, StageHandler};
 use crate::{Clock, HostRng, Net};
 
 /// MIT's default `udp_preference_limit`: larger requests go over TCP only.
@@ -243,5 +244,28 @@ impl KdcForwarder for ByRealm {
             Some(f) => f.forward(realm, message),
             None => Box::pin(std::future::ready(Err(KdcProxyFailure::KdcNotFound))),
         }
+    }
+}
+
+/// The on-client LocalKDC as the negotiator's LocalKDC stage: a KDC in the
+/// client host's process, asked through the same seam a network KDC
+/// would be.
+impl<C: Clock> StageHandler for InProcessKdc<C> {
+    fn exchange<'a>(
+        &'a self,
+        _route: &'a kerbside_client::negotiator::Route,
+        realm: &'a str,
+        message: &'a [u8],
+    ) -> StageFuture<'a> {
+        use kerbside_client::negotiator::TransportFailure;
+        let fut = self.forward(realm, message);
+        Box::pin(async move {
+            fut.await.map_err(|e| match e {
+                KdcProxyFailure::KdcNotFound => {
+                    TransportFailure::NotAvailable(format!("the LocalKDC does not serve {realm}"))
+                }
+                _ => TransportFailure::Other("the LocalKDC dropped the request".into()),
+            })
+        })
     }
 }

@@ -7,8 +7,11 @@
 //!   (RFC 4120 §7.2), [`crate::kkdcp_transport`] over HTTPS (MS-KKDCP), with
 //!   one kept-alive connection per relay when `policy.kkdcp.keep_alive`
 //!   (else a new TLS connection per message, as MIT's client does);
-//!   IAKERB and LocalKDC through a registered [`StageHandler`] (issue 8),
-//!   and without one they are reported to the negotiator as not available.
+//!   a LocalKDC through a registered [`StageHandler`] (without one it is
+//!   reported to the negotiator as not available). IAKERB needs no handler:
+//!   the negotiator runs it in the application connection (the IAKERB
+//!   tokens carry the KDC messages, draft-ietf-kitten-iakerb-03), which
+//!   every driver has.
 //! * Timers: `tokio::time`, which turmoil simulates. The negotiator owns
 //!   every timeout; the transports get a backstop one second longer.
 //! * The application server: the gss-sample framing of MIT's `gss-client`
@@ -60,8 +63,8 @@ const BACKSTOP: Duration = Duration::from_secs(1);
 /// A boxed exchange future.
 pub type StageFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<u8>, TransportFailure>> + 'a>>;
 
-/// A pluggable stage: carries a KDC message for the IAKERB or LocalKDC
-/// route and returns the reply (issue 8 provides them).
+/// A pluggable stage: carries a KDC message for the LocalKDC route and
+/// returns the reply (`kerbside_net::app_kdc_forward::InProcessKdc` is one).
 pub trait StageHandler {
     /// One KDC exchange over `route` for `realm`.
     fn exchange<'a>(
@@ -92,7 +95,6 @@ pub struct NegotiatorDriver<N: Net, C: Clock> {
     host: RefCell<HostState>,
     tls: Option<Arc<rustls::ClientConfig>>,
     relays: RefCell<BTreeMap<String, Vec<KkdcpClient<N>>>>,
-    iakerb: Option<Rc<dyn StageHandler>>,
     localkdc: Option<Rc<dyn StageHandler>>,
     origin: tokio::time::Instant,
     mono: Option<Rc<dyn Fn() -> Duration>>,
@@ -103,7 +105,6 @@ impl<N: Net, C: Clock> fmt::Debug for NegotiatorDriver<N, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NegotiatorDriver")
             .field("stats", &*self.stats.borrow())
-            .field("iakerb", &self.iakerb.is_some())
             .field("localkdc", &self.localkdc.is_some())
             .finish_non_exhaustive()
     }
@@ -128,19 +129,11 @@ impl<N: Net, C: Clock> NegotiatorDriver<N, C> {
             host: RefCell::new(HostState::new()),
             tls,
             relays: RefCell::new(BTreeMap::new()),
-            iakerb: None,
             localkdc: None,
             origin: tokio::time::Instant::now(),
             mono: None,
             stats: RefCell::new(DriverStats::default()),
         }
-    }
-
-    /// Registers the IAKERB stage handler.
-    #[must_use]
-    pub fn with_iakerb(mut self, handler: Rc<dyn StageHandler>) -> Self {
-        self.iakerb = Some(handler);
-        self
     }
 
     /// Registers the LocalKDC stage handler.
@@ -191,7 +184,8 @@ impl<N: Net, C: Clock> NegotiatorDriver<N, C> {
 
     fn caps(&self) -> Capabilities {
         Capabilities {
-            iakerb: self.iakerb.is_some(),
+            // IAKERB travels in the application connection.
+            iakerb: true,
             localkdc: self.localkdc.is_some(),
         }
     }
@@ -351,12 +345,11 @@ impl<N: Net, C: Clock> NegotiatorDriver<N, C> {
                     r.map_err(kdc_failure)
                 }
                 Route::Kkdcp { url } => self.relay_exchange(url, &realm, &message).await,
-                Route::Iakerb { .. } => match &self.iakerb {
-                    Some(h) => h.exchange(&route, &realm, &message).await,
-                    None => Err(TransportFailure::NotAvailable(
-                        "no IAKERB handler in this driver".into(),
-                    )),
-                },
+                // The negotiator runs IAKERB in the application connection
+                // and never sends a bare KDC message this way.
+                Route::Iakerb { .. } => Err(TransportFailure::NotAvailable(
+                    "IAKERB runs in the application connection".into(),
+                )),
                 Route::Localkdc => match &self.localkdc {
                     Some(h) => h.exchange(&route, &realm, &message).await,
                     None => Err(TransportFailure::NotAvailable(
@@ -475,7 +468,8 @@ async fn app_op<N: Net, C: Clock>(
     conn: Option<AppConn<N>>,
     op: AppAction,
 ) -> (Option<AppConn<N>>, Option<AppEvent>) {
-    let timeout = driver.policy.app_timeout + BACKSTOP;
+    // An IAKERB answer includes the server's own KDC round trip.
+    let timeout = driver.policy.app_timeout.max(driver.policy.iakerb.timeout) + BACKSTOP;
     let fail = |f: TransportFailure| (None, Some(AppEvent::Failed(f)));
     let Some(server) = server else {
         return fail(TransportFailure::NotAvailable(

@@ -20,6 +20,7 @@ use rand_core::RngCore;
 use crate::audit::SecurityKind;
 use crate::gss::{Mechanism, SecurityContext};
 use crate::gss_krb::GssKrbError;
+use crate::iakerb::IakerbInitiator;
 use crate::krb::Credentials;
 use crate::ntlm::NtlmClient;
 use crate::spnego::{OfferedMech, SpnegoError, SpnegoInitiator, SpnegoOptions, SpnegoStep};
@@ -39,6 +40,19 @@ pub(crate) enum Offer {
     },
     /// Raw NTLMSSP.
     RawNtlm(Box<NtlmClient>),
+    /// IAKERB inside SPNEGO (draft-ietf-kitten-iakerb-03): the AS and TGS
+    /// exchanges go through the server in the context tokens, then the
+    /// AP-REQ with the finished checksum, on one connection.
+    Iakerb(Box<IakerbInitiator>),
+}
+
+/// What an IAKERB phase obtained, for the ticket cache and the result.
+#[derive(Debug, Default)]
+pub(crate) struct IakerbOutput {
+    /// The TGT obtained through the server.
+    pub(crate) tgt: Option<Credentials>,
+    /// The service ticket.
+    pub(crate) ticket: Option<Credentials>,
 }
 
 /// A failure of the application phase.
@@ -71,6 +85,8 @@ pub(crate) struct Progress {
     pub(crate) ntlm_starts: bool,
     /// The phase is over.
     pub(crate) done: Option<Result<Mechanism, AppFailure>>,
+    /// IAKERB's tickets, once its context is established.
+    pub(crate) iakerb: Option<IakerbOutput>,
 }
 
 #[derive(Debug)]
@@ -125,6 +141,22 @@ impl AppPhase {
                         // The optimistic token is NTLM's NEGOTIATE when NTLM
                         // is the only (hence first) mechanism.
                         progress.ntlm_starts = !kerberos_offered;
+                        progress.actions.push(AppAction::SendToken {
+                            token,
+                            first: true,
+                            expect_reply: true,
+                        });
+                        phase.state = State::Spnego(Box::new(sp));
+                    }
+                    Err(e) => progress.done = Some(Err(spnego_failure(e))),
+                }
+            }
+            Offer::Iakerb(ia) => {
+                let started =
+                    SpnegoInitiator::new(vec![OfferedMech::Iakerb(ia)], SpnegoOptions::default())
+                        .and_then(|mut sp| sp.initial_token(now, rng).map(|t| (sp, t)));
+                match started {
+                    Ok((sp, token)) => {
                         progress.actions.push(AppAction::SendToken {
                             token,
                             first: true,
@@ -210,6 +242,10 @@ impl AppPhase {
                                         expect_reply: false,
                                     });
                                 }
+                                progress.iakerb = sp.iakerb().map(|ia| IakerbOutput {
+                                    tgt: ia.tgt().cloned(),
+                                    ticket: ia.service_ticket().cloned(),
+                                });
                                 match sp.into_context() {
                                     Ok(ctx) => self.send_message(ctx, rng, &mut progress),
                                     Err(e) => progress.done = Some(Err(spnego_failure(e))),

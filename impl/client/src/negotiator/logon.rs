@@ -28,6 +28,21 @@
 //!    7005 and goes on;
 //! 5. a decision event (7010) closes every logon, success or failure.
 //!
+//! The pluggable stages (issue 8) run after the KDC routes, in the
+//! policy's order, when those are unreachable:
+//! * **IAKERB** (draft-ietf-kitten-iakerb-03): the application phase itself
+//!   carries the AS and TGS exchanges through the target server inside
+//!   SPNEGO, then the AP-REQ with the finished checksum, on one
+//!   connection; a client without a realm discovers the server's. The
+//!   server's "no KDC" answers (85/86), a refused or silent connection, or
+//!   a server that does not offer IAKERB move on to the next stage; a KDC
+//!   error relayed by the server ends the logon like a direct one.
+//! * **LocalKDC** (kerbside_kdc::localkdc, on-client placement): the same
+//!   account and service names in the LocalKDC's realm, through the
+//!   driver's LocalKDC handler, then the usual SPNEGO to the server (which
+//!   holds the enrolment key); its refusals (service not approved, a user
+//!   instead of the computer account) are KDC errors like any other.
+//!
 //! Other Kerberos failures (unknown user, wrong password, revoked account,
 //! a tampered reply) end the logon without NTLM: NTLM would fail the same
 //! way or, worse, succeed around a security refusal.
@@ -55,9 +70,10 @@ use super::log::{EventLog, Ids};
 use super::ntlm_policy::NtlmVerdict;
 use super::policy::Policy;
 use super::request::{AppProtocol, Credential, LogonRequest, LogonResult};
-use super::route::{self, Capabilities, PathKind};
+use super::route::{self, Capabilities, PathKind, Route};
 use super::router::{Ctx, Router, StepDone, StepError, StepResult};
 use super::ticket_cache::Lookup;
+use crate::iakerb::{IakerbInitiator, IakerbOptions, IakerbRequest};
 
 /// One logon.
 #[derive(Debug)]
@@ -111,6 +127,16 @@ struct Flow {
     ntlm_used: bool,
     mechanism: Option<Mechanism>,
     result: Option<LogonResult>,
+    /// IAKERB and LocalKDC routes still to try, in policy order, once the
+    /// KDC routes are unreachable.
+    stages: VecDeque<Route>,
+    /// The application phase under way is an IAKERB conversation.
+    iakerb_phase: bool,
+    /// The logon's own client and service while the LocalKDC stage uses
+    /// the LocalKDC realm's names (restored before NTLM).
+    domain_identity: Option<(Principal, Option<Principal>)>,
+    /// Deadline for each answer of the application server.
+    answer_timeout: Duration,
 }
 
 impl Logon {
@@ -147,6 +173,10 @@ impl Logon {
                 ntlm_used: false,
                 mechanism: None,
                 result: None,
+                stages: VecDeque::new(),
+                iakerb_phase: false,
+                domain_identity: None,
+                answer_timeout: policy.app_timeout,
             },
         }
     }
@@ -245,8 +275,25 @@ impl Flow {
             // for (and no KDC traffic is made on its behalf).
             return self.kerberos_failed(KerberosEnd::NotPossible, ctx);
         }
-        self.router = Some(Router::new(&self.req.client.realm, plan.routes, ctx));
+        // IAKERB and LocalKDC are not KDC routes: they run as their own
+        // stages once the KDC routes are unreachable.
+        let (mut kdc_routes, stages): (Vec<Route>, Vec<Route>) = plan
+            .routes
+            .into_iter()
+            .partition(|r| !matches!(r, Route::Iakerb { .. } | Route::Localkdc));
+        self.stages = stages.into();
+        if self.req.client.realm.is_empty() {
+            // No realm to ask a KDC about: only IAKERB's realm discovery
+            // can find one.
+            kdc_routes.clear();
+        }
+        self.router = Some(Router::new(&self.req.client.realm, kdc_routes, ctx));
+        self.kerberos_from_cache_or_kdc(ctx);
+    }
 
+    /// The ticket cache first (a fresh ticket, a fresh TGT, a renewal),
+    /// else a new TGT.
+    fn kerberos_from_cache_or_kdc(&mut self, ctx: &mut Ctx<'_>) {
         if ctx.policy.tickets.cache {
             let wall = ctx.host.kerberos_time(ctx.now.wall);
             if let Some(service) = &self.req.service
@@ -533,7 +580,105 @@ impl Flow {
         );
     }
 
+    /// Starts the next pluggable stage; false when none is left.
+    fn next_stage(&mut self, ctx: &mut Ctx<'_>) -> bool {
+        while let Some(route) = self.stages.pop_front() {
+            let started = match route {
+                Route::Iakerb { server, port } => self.start_iakerb(&server, port, ctx),
+                Route::Localkdc => {
+                    self.start_localkdc(ctx);
+                    true
+                }
+                _ => false,
+            };
+            if started {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// IAKERB through the target server: the whole Kerberos exchange in the
+    /// application connection. False when this logon cannot use it (no
+    /// service to ask for, no secret and no usable TGT).
+    fn start_iakerb(&mut self, server: &str, port: u16, ctx: &mut Ctx<'_>) -> bool {
+        let Some(service) = self.req.service.clone() else {
+            return false;
+        };
+        let wall = ctx.host.kerberos_time(ctx.now.wall);
+        let (secret, tgt) = match &self.req.credential {
+            Credential::Password(p) => (Secret::Password(p.clone()), None),
+            Credential::Keys(k) => (Secret::Keys(k.clone()), None),
+            Credential::Cached => match self.stale_tgt.clone() {
+                Some(t) if t.is_valid_at(wall) => (Secret::Keys(Vec::new()), Some(t)),
+                _ => return false,
+            },
+        };
+        let realm = (!self.req.client.realm.is_empty()).then(|| self.req.client.realm.clone());
+        let service_realm = (!service.realm.is_empty() && Some(&service.realm) != realm.as_ref())
+            .then(|| service.realm.clone());
+        let options = IakerbOptions {
+            as_options: AsOptions {
+                correct_skew: false,
+                lifetime: ctx.policy.tickets.tgt_lifetime,
+                ..AsOptions::default()
+            },
+            tgs_options: self.tgs_options(ctx.policy),
+            ..IakerbOptions::default()
+        };
+        let ia = IakerbInitiator::new(
+            IakerbRequest {
+                user: self.req.client.components.clone(),
+                realm,
+                secret,
+                service: service.components.clone(),
+                service_realm,
+                tgt,
+            },
+            options,
+        );
+        self.path = PathKind::Iakerb;
+        self.endpoint = Some(format!("{server}:{port}"));
+        self.iakerb_phase = true;
+        self.start_app(Offer::Iakerb(Box::new(ia)), ctx);
+        true
+    }
+
+    /// The on-client LocalKDC: the same names in its realm, over the
+    /// driver's LocalKDC route.
+    fn start_localkdc(&mut self, ctx: &mut Ctx<'_>) {
+        let realm =
+            ctx.policy.localkdc.realm.clone().unwrap_or_else(|| {
+                format!("{}.LOCALKDC", self.req.workstation.to_ascii_uppercase())
+            });
+        if self.domain_identity.is_none() {
+            self.domain_identity = Some((self.req.client.clone(), self.req.service.clone()));
+        }
+        self.req.client.realm = realm.clone();
+        if let Some(s) = self.req.service.as_mut() {
+            s.realm = realm.clone();
+        }
+        self.tgt = None;
+        self.stale_tgt = None;
+        self.path = PathKind::None;
+        self.endpoint = None;
+        self.router = Some(Router::new(&realm, vec![Route::Localkdc], ctx));
+        self.kerberos_from_cache_or_kdc(ctx);
+    }
+
+    /// Back to the logon's own names (before NTLM, after the LocalKDC).
+    fn restore_identity(&mut self) {
+        if let Some((client, service)) = self.domain_identity.take() {
+            self.req.client = client;
+            self.req.service = service;
+        }
+    }
+
     fn kerberos_failed(&mut self, end: KerberosEnd, ctx: &mut Ctx<'_>) {
+        if matches!(end, KerberosEnd::Unreachable(_)) && self.next_stage(ctx) {
+            return;
+        }
+        self.restore_identity();
         if let KerberosEnd::Fatal(f) = &end
             && f.tampered
         {
@@ -644,6 +789,12 @@ impl Flow {
 
     fn start_app(&mut self, offer: Offer, ctx: &mut Ctx<'_>) {
         self.goal = Goal::App;
+        // An IAKERB answer includes the server's round trip to its KDC.
+        self.answer_timeout = if matches!(offer, Offer::Iakerb(_)) {
+            ctx.policy.app_timeout.max(ctx.policy.iakerb.timeout)
+        } else {
+            ctx.policy.app_timeout
+        };
         self.app_started = ctx.now.mono;
         let message = format!("kerbside logon {}", self.req.id).into_bytes();
         let wall = ctx.host.kerberos_time(ctx.now.wall);
@@ -664,7 +815,18 @@ impl Flow {
         self.app_progress(progress, ctx);
     }
 
-    fn app_progress(&mut self, progress: Progress, ctx: &mut Ctx<'_>) {
+    fn app_progress(&mut self, mut progress: Progress, ctx: &mut Ctx<'_>) {
+        if let Some(out) = progress.iakerb.take() {
+            // IAKERB's tickets: cached like any others.
+            if let Some(t) = &out.tgt {
+                self.store(t, ctx);
+            }
+            if let Some(t) = out.ticket {
+                self.store(&t, ctx);
+                self.ticket_at = Some(ctx.now.mono.saturating_sub(self.started));
+                self.ticket = Some(t);
+            }
+        }
         if progress.ntlm_starts {
             self.announce_ntlm(ctx);
         }
@@ -697,7 +859,7 @@ impl Flow {
                 self.app_timer = Some(t);
                 ctx.out.push_back(Action::SetTimer {
                     id: t,
-                    at: ctx.now.mono.saturating_add(ctx.policy.app_timeout),
+                    at: ctx.now.mono.saturating_add(self.answer_timeout),
                 });
             }
             None => {}
@@ -734,6 +896,41 @@ impl Flow {
     }
 
     fn app_failed(&mut self, f: AppFailure, outcome: AttemptOutcome, ctx: &mut Ctx<'_>) {
+        if self.iakerb_phase && f.security.is_none() {
+            let unreachable = matches!(
+                f.code,
+                Some(
+                    error_code::KRB_AP_ERR_IAKERB_KDC_NOT_FOUND
+                        | error_code::KRB_AP_ERR_IAKERB_KDC_NO_RESPONSE
+                )
+            ) || matches!(
+                f.error,
+                LogonError::App(_) | LogonError::AppTimeout(_) | LogonError::Rejected(_)
+            );
+            let unknown_service = f.code == Some(error_code::KDC_ERR_S_PRINCIPAL_UNKNOWN);
+            if unreachable || unknown_service {
+                // The server could not get us a ticket: record it, close,
+                // and go on (next stage, or NTLM) as after any path.
+                self.record_app(outcome, f.code, Some(f.error.to_string()), ctx);
+                ctx.out.push_back(Action::App(AppAction::Close));
+                self.app = None;
+                self.app_timer = None;
+                self.iakerb_phase = false;
+                self.path = PathKind::None;
+                self.endpoint = None;
+                let end = if unreachable {
+                    KerberosEnd::Unreachable(Some(f.error.to_string()))
+                } else {
+                    KerberosEnd::Fatal(Fatal {
+                        code: f.code,
+                        message: f.error.to_string(),
+                        integrity: false,
+                        tampered: false,
+                    })
+                };
+                return self.kerberos_failed(end, ctx);
+            }
+        }
         if let Some(kind) = f.security {
             ctx.log.push(
                 ids::SECURITY,

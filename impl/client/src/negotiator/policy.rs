@@ -179,6 +179,12 @@ pub struct ProxyStagePolicy {
     pub timeout: Duration,
     /// Sends per endpoint.
     pub tries: u32,
+    /// LocalKDC only: its realm (default `<WORKSTATION>.LOCALKDC`, what an
+    /// on-client LocalKDC named after the computer uses). Logons through
+    /// the LocalKDC authenticate the same account name in this realm, to
+    /// the same service name in this realm (kerbside_kdc::localkdc).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub realm: Option<String>,
 }
 
 impl Default for ProxyStagePolicy {
@@ -187,6 +193,7 @@ impl Default for ProxyStagePolicy {
             enabled: false,
             timeout: Duration::from_secs(10),
             tries: 1,
+            realm: None,
         }
     }
 }

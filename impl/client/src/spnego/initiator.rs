@@ -268,6 +268,16 @@ impl SpnegoInitiator {
         self.mech_types.first().map_or(0, |(_, i)| *i)
     }
 
+    /// The IAKERB initiator, when IAKERB was offered: its tickets, realm
+    /// and transcript stay readable after the context moved out.
+    pub fn iakerb(&self) -> Option<&IakerbInitiator> {
+        self.mechs.iter().find_map(|(_, m)| match m {
+            Mech::Iakerb(ia) => Some(&**ia),
+            Mech::NotStarted(OfferedMech::Iakerb(ia)) => Some(&**ia),
+            _ => None,
+        })
+    }
+
     /// The OID the acceptor selected, once it has (IAKERB and Kerberos
     /// share [`Mechanism::Kerberos`]; this tells them apart).
     pub fn selected_oid(&self) -> Option<Oid> {

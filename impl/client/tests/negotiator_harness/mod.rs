@@ -19,8 +19,8 @@ use kerbside_kdc::{Kdc, KdcConfig, Outcome, Transport};
 use kerbside_server::app::handle_data;
 use kerbside_server::sample_proto::token_flags;
 use kerbside_server::{
-    AcceptMode, AcceptStep, Acceptor, AcceptorConfig, AppService, NtlmAccounts, ServiceKeys,
-    Session,
+    AcceptMode, AcceptStep, Acceptor, AcceptorConfig, AppService, IakerbConfig, KdcProxyFailure,
+    NtlmAccounts, ServiceKeys, Session,
 };
 use rand_chacha::ChaCha12Rng;
 use rand_core::SeedableRng;
@@ -148,6 +148,18 @@ pub fn app_service(mode: AcceptMode, host: &str) -> Arc<AppService> {
     ))
 }
 
+/// The same service accepting IAKERB and relaying to the realm's KDC.
+pub fn iakerb_service(host: &str) -> Arc<AppService> {
+    let base = app_service(AcceptMode::Negotiate, host);
+    let mut config = base.config.clone();
+    config.iakerb = Some(IakerbConfig::for_realm(REALM));
+    Arc::new(AppService::new(
+        config,
+        base.keys.clone(),
+        base.accounts.clone(),
+    ))
+}
+
 struct AppConn {
     acceptor: Acceptor,
     session: Option<Session>,
@@ -206,6 +218,12 @@ pub struct Net {
     pub server_log: Vec<String>,
     conn: Option<AppConn>,
     pub caps: Capabilities,
+    /// The client's on-client LocalKDC, answering `Route::Localkdc`.
+    pub localkdc: Option<Kdc>,
+    /// Whether the application server reaches the realm's KDC (IAKERB).
+    pub server_reaches_kdc: bool,
+    /// KDC messages the application server relayed (IAKERB).
+    pub relayed: usize,
 }
 
 pub fn ms(n: u64) -> Duration {
@@ -234,6 +252,9 @@ impl Net {
             server_log: Vec::new(),
             conn: None,
             caps: Capabilities::default(),
+            localkdc: None,
+            server_reaches_kdc: true,
+            relayed: 0,
         }
     }
 
@@ -323,6 +344,33 @@ impl Net {
                 realm,
                 message,
             } => {
+                if route == Route::Localkdc {
+                    self.sent.push(Sent {
+                        at: self.now,
+                        id,
+                        route: route.clone(),
+                        message: message.clone(),
+                    });
+                    let t = self.kdc_time();
+                    let Some(lkdc) = self.localkdc.as_mut() else {
+                        let ev = Event::KdcFailed {
+                            id,
+                            failure: TransportFailure::NotAvailable("no LocalKDC".into()),
+                        };
+                        let key = self.push(self.now + ms(1), ev);
+                        self.pending.insert(id, key);
+                        return;
+                    };
+                    assert_eq!(realm, lkdc.config().realm);
+                    // In-process: answered at once.
+                    let ev = match lkdc.handle(&message, Transport::Tcp, t, &mut self.kdc_rng) {
+                        Outcome::Reply(reply) => Event::KdcReply { id, reply },
+                        Outcome::Drop(_) => return,
+                    };
+                    let key = self.push(self.now, ev);
+                    self.pending.insert(id, key);
+                    return;
+                }
                 assert_eq!(realm, REALM);
                 self.sent.push(Sent {
                     at: self.now,
@@ -409,7 +457,28 @@ impl Net {
                 let Some(conn) = self.conn.as_mut() else {
                     panic!("token on a connection never opened");
                 };
-                let reply = match conn.acceptor.step(&token, t, &mut self.kdc_rng) {
+                let mut step = conn.acceptor.step(&token, t, &mut self.kdc_rng);
+                // IAKERB: the server relays to the realm's KDC.
+                while let Ok(AcceptStep::ProxyKdc(req)) = &step {
+                    self.relayed += 1;
+                    let answer = if self.server_reaches_kdc {
+                        match self
+                            .kdc
+                            .handle(&req.message, Transport::Tcp, t, &mut self.kdc_rng)
+                        {
+                            Outcome::Reply(b) => Ok(b),
+                            Outcome::Drop(_) => Err(KdcProxyFailure::NoResponse),
+                        }
+                    } else {
+                        Err(KdcProxyFailure::NoResponse)
+                    };
+                    step = conn.acceptor.kdc_reply(
+                        answer.as_deref().map_err(|e| *e),
+                        t,
+                        &mut self.kdc_rng,
+                    );
+                }
+                let reply = match step {
                     Ok(AcceptStep::Continue(r)) => Some(r),
                     Ok(AcceptStep::Complete { reply, session }) => {
                         self.server_log.push(format!(
@@ -420,7 +489,7 @@ impl Net {
                         conn.session = Some(*session);
                         reply
                     }
-                    Ok(AcceptStep::ProxyKdc(_)) => panic!("no IAKERB here"),
+                    Ok(AcceptStep::ProxyKdc(_)) => unreachable!("relayed above"),
                     Err(f) => {
                         self.server_log.push(format!("refused: {}", f.error));
                         f.reply
