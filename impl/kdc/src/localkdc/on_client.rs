@@ -12,7 +12,7 @@ use rand_core::RngCore;
 
 use crate::config::KdcConfig;
 use crate::kdc::Kdc;
-use crate::store::PrincipalStore;
+use crate::store::{PrincipalEntry, PrincipalStore};
 
 use super::accounts::LocalAccount;
 use super::audit::LocalKdcAudit;
@@ -46,6 +46,12 @@ pub struct OnClientConfig {
     pub clients: ClientKinds,
     /// Other local accounts (users, when `clients` allows them).
     pub extra_accounts: Vec<LocalAccount>,
+    /// Accounts cached from the domain while online, keys and salt as the
+    /// domain holds them (the computer account's own, typically): a client
+    /// that derives its keys with the domain's salt then authenticates to
+    /// the LocalKDC unchanged. They replace password accounts of the same
+    /// name.
+    pub cached_accounts: Vec<PrincipalEntry>,
     /// How long the cached approvals stay usable offline.
     pub max_offline: Duration,
     /// Enctypes.
@@ -63,6 +69,7 @@ impl OnClientConfig {
             max_lifetime: super::ON_CLIENT_LIFETIME,
             clients: ClientKinds::computers(),
             extra_accounts: Vec::new(),
+            cached_accounts: Vec::new(),
             max_offline: Duration::from_secs(7 * 24 * 3600),
             enctypes: vec![EncType::Aes256CtsHmacSha196],
         }
@@ -96,7 +103,19 @@ pub fn on_client(
         &cfg.computer_password,
     )];
     accounts.extend(cfg.extra_accounts.iter().cloned());
+    // Cached domain entries win over password accounts of the same name.
+    accounts.retain(|a| {
+        !cfg.cached_accounts
+            .iter()
+            .any(|e| e.principal.components() == [a.name.clone()])
+    });
     add_accounts(&mut store, &realm, &accounts, &cfg.enctypes)?;
+    for e in &cfg.cached_accounts {
+        let mut e = e.clone();
+        // Whatever the domain required, the LocalKDC always wants proof.
+        e.requires_preauth = true;
+        store.insert(e)?;
+    }
     let mut allowlist = std::collections::BTreeSet::new();
     for e in cache.enrolments.iter().filter(|e| e.realm == realm) {
         store.insert(e.principal_entry()?)?;

@@ -446,3 +446,58 @@ fn audit_trail_drains() {
     let kept: Vec<String> = small.events().into_iter().map(|e| e.client).collect();
     assert_eq!(kept, ["c1", "c2"]);
 }
+
+#[test]
+fn cached_domain_keys_let_the_computer_account_log_on_unchanged() {
+    // The computer account as the domain holds it: keys salted for
+    // CORP.EXAMPLE, cached while online.
+    let domain_key = Key::from_password(
+        EncType::Aes256CtsHmacSha196,
+        "machine secret 1",
+        b"CORP.EXAMPLEWS01$",
+    )
+    .unwrap();
+    let mut cfg = OnClientConfig::new("WS01", "unused");
+    cfg.cached_accounts = vec![crate::store::PrincipalEntry {
+        principal: crate::name::Principal::from_components(vec!["WS01$".into()]).unwrap(),
+        kvno: 4,
+        keys: vec![domain_key.clone()],
+        salt: b"CORP.EXAMPLEWS01$".to_vec(),
+        requires_preauth: false,
+        disabled: false,
+        expires: None,
+        kind: PrincipalKind::Computer,
+    }];
+    let mut l = laptop(cfg, t0());
+    let entry = l.kdc.store().get(&["WS01$".to_owned()]).unwrap().clone();
+    assert!(entry.requires_preauth, "the LocalKDC always wants proof");
+    assert_eq!(entry.kvno, 4);
+    let mut ex = AsExchange::new(
+        ClientPrincipal::user("WS01$", "WS01.LOCALKDC"),
+        Secret::Keys(vec![domain_key]),
+        AsOptions::default(),
+    );
+    let mut req = ex.start(t0(), &mut rng(1)).unwrap();
+    let t = loop {
+        match ex
+            .step(&send(&mut l.kdc, &req, t0()), t0(), &mut rng(2))
+            .unwrap()
+        {
+            AsStep::Send(n) => req = n,
+            AsStep::Done(c) => break c,
+        }
+    };
+    assert_eq!(life(&t), Duration::from_secs(900));
+    // The password account the cached entry replaced is gone.
+    assert!(
+        tgt(
+            &mut l.kdc,
+            "WS01.LOCALKDC",
+            "WS01$",
+            "unused",
+            Duration::from_secs(600),
+            t0()
+        )
+        .is_err()
+    );
+}
