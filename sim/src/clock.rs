@@ -17,9 +17,16 @@
 //!
 //! The state is atomic and `Arc`-shared so the same clock can serve as
 //! rustls' `TimeProvider` (which must be `Send + Sync`).
+//!
+//! Drivers hint their timers' deadlines ([`Clock::timer_hint`]); the
+//! runner jumps over quiet time to the earliest one ([`crate::warp`]).
+//! During such a jump a host's tokio clock moves ahead within one step,
+//! so a host's view of sim time is capped at the step's end: everything a
+//! step does happens within its one tick, whatever tokio says.
 
-use std::sync::Arc;
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use kerbside_net::Clock;
@@ -28,10 +35,18 @@ use kerbside_net::Clock;
 #[derive(Debug)]
 pub struct Timebase {
     epoch: SystemTime,
+    /// Timeline warps: wall clocks jumped, tokio clocks did not.
     warp_ns: AtomicU64,
+    /// Jumps over quiet time: wall clocks and tokio clocks moved together.
+    jumped_ns: AtomicU64,
     /// turmoil's elapsed time as of the driver's last step: used when a clock
     /// is read outside a host (by the driver itself).
     driver_elapsed_ns: AtomicU64,
+    /// turmoil's tick: a host never sees more than one tick past
+    /// `driver_elapsed` (see the module docs).
+    tick_ns: AtomicU64,
+    /// Deadlines (scenario time) drivers said their timers fire at.
+    hints: Mutex<BTreeSet<Duration>>,
 }
 
 impl Timebase {
@@ -40,8 +55,40 @@ impl Timebase {
         Arc::new(Self {
             epoch,
             warp_ns: AtomicU64::new(0),
+            jumped_ns: AtomicU64::new(0),
             driver_elapsed_ns: AtomicU64::new(0),
+            tick_ns: AtomicU64::new(u64::MAX),
+            hints: Mutex::new(BTreeSet::new()),
         })
+    }
+
+    /// Sets turmoil's tick (the cap on a host's view within a step).
+    pub fn set_tick(&self, tick: Duration) {
+        self.tick_ns.store(
+            u64::try_from(tick.as_nanos()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Records that a timer fires `wait` from now (scenario time).
+    pub fn hint_in(&self, wait: Duration) {
+        let at = self.scenario_elapsed().saturating_add(wait);
+        if let Ok(mut h) = self.hints.lock() {
+            h.insert(at);
+        }
+    }
+
+    /// The earliest hinted deadline after `after`; earlier hints (fired or
+    /// abandoned timers) are forgotten.
+    pub fn next_hint(&self, after: Duration) -> Option<Duration> {
+        let mut h = self.hints.lock().ok()?;
+        while let Some(first) = h.first().copied() {
+            if first > after {
+                return Some(first);
+            }
+            h.pop_first();
+        }
+        None
     }
 
     /// The scenario's epoch (wall time at sim time zero).
@@ -49,16 +96,38 @@ impl Timebase {
         self.epoch
     }
 
-    /// Total warp so far.
+    /// Total timeline warp so far: how far the wall clocks are ahead of
+    /// tokio time (sim time plus jumps), so tokio's elapsed time plus this
+    /// is scenario time up to a constant.
     pub fn warp(&self) -> Duration {
         Duration::from_nanos(self.warp_ns.load(Ordering::Relaxed))
     }
 
-    /// Jumps every clock forward by `by`.
+    /// Total jumps over quiet time so far ([`crate::warp`]).
+    pub fn jumped(&self) -> Duration {
+        Duration::from_nanos(self.jumped_ns.load(Ordering::Relaxed))
+    }
+
+    /// Scenario time minus sim time: warps and jumps.
+    pub fn offset(&self) -> Duration {
+        self.warp().saturating_add(self.jumped())
+    }
+
+    /// Jumps every wall clock forward by `by` (the `warp` action; tokio
+    /// timers do not move).
     pub fn add_warp(&self, by: Duration) {
         let by = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
         let cur = self.warp_ns.load(Ordering::Relaxed);
         self.warp_ns
+            .store(cur.saturating_add(by), Ordering::Relaxed);
+    }
+
+    /// Records a jump over quiet time by `by`: wall clocks move here, the
+    /// hosts' tokio clocks by [`crate::warp::Warp::request`].
+    pub fn add_jump(&self, by: Duration) {
+        let by = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+        let cur = self.jumped_ns.load(Ordering::Relaxed);
+        self.jumped_ns
             .store(cur.saturating_add(by), Ordering::Relaxed);
     }
 
@@ -71,16 +140,24 @@ impl Timebase {
     }
 
     /// turmoil's sim time: the executing host's view when called from a
-    /// host, otherwise the driver's last step.
+    /// host (at most one tick past the last step), otherwise the driver's
+    /// last step.
     pub fn sim_elapsed(&self) -> Duration {
-        turmoil::sim_elapsed()
-            .unwrap_or_else(|| Duration::from_nanos(self.driver_elapsed_ns.load(Ordering::Relaxed)))
+        let base = Duration::from_nanos(self.driver_elapsed_ns.load(Ordering::Relaxed));
+        match turmoil::sim_elapsed() {
+            Some(host) => {
+                let cap =
+                    base.saturating_add(Duration::from_nanos(self.tick_ns.load(Ordering::Relaxed)));
+                host.min(cap)
+            }
+            None => base,
+        }
     }
 
     /// Scenario time: sim time plus warp. Timeline `at` values are in this
     /// time.
     pub fn scenario_elapsed(&self) -> Duration {
-        self.sim_elapsed() + self.warp()
+        self.sim_elapsed() + self.offset()
     }
 
     /// A clock for one host, starting with no skew.
@@ -124,6 +201,10 @@ impl SimClock {
 }
 
 impl Clock for SimClock {
+    fn timer_hint(&self, wait: Duration) {
+        self.base.hint_in(wait);
+    }
+
     fn now(&self) -> SystemTime {
         let unskewed = self.base.epoch + self.base.scenario_elapsed();
         let skew = self.skew_nanos();
@@ -162,5 +243,29 @@ mod tests {
         a.step_skew(60_000_000_000);
         assert_eq!(a.now(), epoch + Duration::from_secs(3602 - 300));
         assert_eq!(tb.scenario_elapsed(), Duration::from_secs(3602));
+    }
+
+    #[test]
+    fn hints_give_the_next_deadline_and_forget_past_ones() {
+        let tb = Timebase::new(UNIX_EPOCH);
+        assert_eq!(tb.next_hint(Duration::ZERO), None);
+        tb.hint_in(Duration::from_secs(3));
+        tb.hint_in(Duration::from_secs(1));
+        assert_eq!(tb.next_hint(Duration::ZERO), Some(Duration::from_secs(1)));
+        assert_eq!(
+            tb.next_hint(Duration::from_secs(1)),
+            Some(Duration::from_secs(3)),
+            "a deadline at or before `after` has passed"
+        );
+        assert_eq!(
+            tb.next_hint(Duration::from_secs(1)),
+            Some(Duration::from_secs(3))
+        );
+        tb.add_warp(Duration::from_secs(10));
+        tb.host_clock().timer_hint(Duration::from_secs(2));
+        assert_eq!(
+            tb.next_hint(Duration::from_secs(5)),
+            Some(Duration::from_secs(12))
+        );
     }
 }

@@ -22,4 +22,5 @@ pub mod scenario;
 pub mod sweep;
 pub mod tls;
 pub mod trace;
+pub mod warp;
 pub mod world;

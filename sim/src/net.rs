@@ -100,6 +100,7 @@ impl SimNet {
     async fn send_delay(&self) {
         let d = self.world.send_delay(self.ip);
         if !d.is_zero() {
+            self.world.timebase().hint_in(d);
             tokio::time::sleep(d).await;
         }
     }
@@ -431,6 +432,7 @@ impl AsyncWrite for SimTcpStream {
             if d.is_zero() {
                 self.delay_served = true;
             } else {
+                self.net.world.timebase().hint_in(d);
                 self.pending_delay = Some(Box::pin(tokio::time::sleep(d)));
             }
         }

@@ -40,6 +40,7 @@ use crate::scenario::validate::parse_epoch;
 use crate::scenario::{Action, Host, Outcome, Role, RuleSpec, Scenario};
 use crate::tls::{RelayIdentity, relay_identity};
 use crate::trace::Trace;
+use crate::warp::{Quiet, Warp, jump};
 use crate::world::{LinkImpairment, World};
 
 /// Enctypes the simulated KDCs issue and derive keys for (the KDC's
@@ -380,6 +381,7 @@ struct Driver<'p> {
     partitions: BTreeSet<(IpAddr, IpAddr, bool)>,
     down: BTreeSet<String>,
     marks: Vec<Mark>,
+    warp: Rc<Warp>,
 }
 
 impl<'p> Driver<'p> {
@@ -411,6 +413,7 @@ impl<'p> Driver<'p> {
             partitions: BTreeSet::new(),
             down: BTreeSet::new(),
             marks: Vec::new(),
+            warp: Warp::new(p.scenario.hosts.iter().map(|h| h.name.as_str())),
         };
         d.schedule();
         d
@@ -554,7 +557,9 @@ impl<'p> Driver<'p> {
             let host = h.clone();
             let shared = Rc::clone(&self.shared);
             let prepared = Arc::clone(self.p);
+            let warp = Rc::clone(&self.warp);
             sim.host(ip, move || {
+                tokio::task::spawn_local(Rc::clone(&warp).follow(host.name.clone()));
                 let incarnation = shared.world.start_incarnation(&host.name);
                 let ctx = HostCtx {
                     host: host.clone(),
@@ -600,10 +605,12 @@ impl<'p> Driver<'p> {
         );
 
         let tick = s.tick.0;
+        self.timebase.set_tick(tick);
         let max_logon = s.expect.max_logon_time.0;
         let mut next_item = 0usize;
         let mut steps: u64 = 0;
         let mut quiet_steps = 0u32;
+        let mut last_activity = 0u64;
         let mut aborted = false;
         loop {
             let mut applied = false;
@@ -627,18 +634,30 @@ impl<'p> Driver<'p> {
             if now >= s.duration.0 {
                 break;
             }
-            let idle = self.inflight.is_empty() && quiet_steps >= 2 && steps > 0;
-            if idle {
-                match self.items.get(next_item) {
-                    None => break,
-                    Some((at, _)) if s.idle_skip && *at > now + tick => {
-                        let by = *at - now;
-                        self.timebase.add_warp(by);
-                        self.world
-                            .record_event("idle", format!("skip {}", format_duration(by)));
-                        continue;
-                    }
-                    _ => {}
+            if quiet_steps >= 2 && steps > 0 {
+                let item = self.items.get(next_item).map(|(at, _)| *at);
+                if self.inflight.is_empty() && item.is_none() {
+                    break;
+                }
+                // Quiet: jump to the next deadline instead of ticking to it
+                // (see crate::warp).
+                let hang_deadline = self.inflight.values().min().map(|t| *t + max_logon + tick);
+                let q = Quiet {
+                    now,
+                    tick,
+                    hint: self.timebase.next_hint(now),
+                    item,
+                    limit: hang_deadline.unwrap_or(s.duration.0).min(s.duration.0),
+                    logons_running: !self.inflight.is_empty(),
+                };
+                if let Some(by) = jump(&q).filter(|_| s.idle_skip) {
+                    self.timebase.add_jump(by);
+                    self.warp.request(by);
+                    self.world
+                        .record_event("idle", format!("skip {}", format_duration(by)));
+                    // The hosts apply the jump in the next step; only then
+                    // can the world be quiet again.
+                    quiet_steps = 0;
                 }
             }
             match std::panic::catch_unwind(AssertUnwindSafe(|| sim.step())) {
@@ -679,11 +698,14 @@ impl<'p> Driver<'p> {
                     in_flight += l.count();
                 }
             });
-            quiet_steps = if in_flight == 0 {
+            // Quiet: nothing in flight and nothing recorded in this step.
+            let activity = self.world.with_trace(|t| t.len());
+            quiet_steps = if in_flight == 0 && activity == last_activity {
                 quiet_steps.saturating_add(1)
             } else {
                 0
             };
+            last_activity = activity;
         }
         let sim_time = sim.elapsed();
         // Dropping the simulation drops every host's tasks; after a panic
@@ -701,7 +723,7 @@ impl<'p> Driver<'p> {
         }
         self.world.finish_invariants();
         self.check_expectations();
-        let scenario_time = sim_time + self.timebase.warp();
+        let scenario_time = sim_time + self.timebase.offset();
         let mut violations = self.world.findings();
         if !self.opts.keep_trace {
             violations.truncate(1000);
@@ -800,7 +822,9 @@ impl<'p> Driver<'p> {
                             .unwrap_or_default()
                     ),
                 );
-                self.inflight.insert(id, now);
+                // Hangs are judged on scenario time: a wait the runner
+                // jumped over still counts.
+                self.inflight.insert(id, self.timebase.scenario_elapsed());
                 self.shared.send(&host_name, HostCommand::Logon(req));
             }
             Item::Leak(host) => {
@@ -996,7 +1020,7 @@ impl<'p> Driver<'p> {
     }
 
     fn check_hangs(&mut self, max: Duration) {
-        let now = self.timebase.sim_elapsed();
+        let now = self.timebase.scenario_elapsed();
         let hung: Vec<u64> = self
             .inflight
             .iter()
@@ -1015,7 +1039,7 @@ impl<'p> Driver<'p> {
                     l.client,
                     format_duration(max)
                 ),
-                at: now,
+                at: self.timebase.sim_elapsed(),
             });
         }
     }

@@ -378,7 +378,7 @@ impl World {
 
     fn add_findings(st: &mut WorldState, found: Vec<Finding>) {
         for f in found {
-            let scenario_at = f.at + st.timebase.warp();
+            let scenario_at = f.at + st.timebase.offset();
             st.trace.push(TraceEntry::Event(EventRecord {
                 at: f.at,
                 scenario_at,
@@ -395,7 +395,7 @@ impl World {
             return;
         };
         let at = st.timebase.sim_elapsed();
-        let scenario_at = at + st.timebase.warp();
+        let scenario_at = at + st.timebase.offset();
         let ev = EventRecord {
             at,
             scenario_at,
