@@ -73,6 +73,8 @@ pub fn registry(scenario: &Scenario, secrets: &SecretSet) -> Vec<Box<dyn Invaria
         Box::new(crate::negotiator_checks::NegotiatorExpectations::new(
             scenario,
         )),
+        Box::new(crate::localkdc_checks::LocalKdcLimits::default()),
+        Box::new(crate::localkdc_checks::ReplayRefused::default()),
         Box::new(Coverage::default()),
     ]
 }

@@ -189,10 +189,15 @@ impl LogonReport {
     }
 
     /// The paths tried, in order, consecutive repeats folded, without the
-    /// application attempt (the fallback order).
+    /// application attempt (the fallback order). IAKERB's application
+    /// attempt is a path attempt: its KDC exchanges ride in it.
     pub fn order(&self) -> Vec<Path> {
         let mut out: Vec<Path> = Vec::new();
-        for a in self.attempts.iter().filter(|a| a.exchange != "app") {
+        for a in self
+            .attempts
+            .iter()
+            .filter(|a| a.exchange != "app" || a.stage == Path::Iakerb)
+        {
             if out.last() != Some(&a.stage) {
                 out.push(a.stage);
             }

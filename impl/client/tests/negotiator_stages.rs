@@ -344,9 +344,15 @@ fn back_online_native_kerberos_wins_again() {
     let p = stages_policy(&[Stage::Native, Stage::Localkdc], NtlmMode::Deny);
     let r = net.logon(machine_request(1, "app.corp.example"), &p);
     assert_eq!(r.path, PathKind::Localkdc);
-    // The DC is back (and knows the computer account).
+    // The DC is back, but still in the negative cache: while later stages
+    // can answer, a known-dead DC is skipped (7002), not waited for.
     net.set(DC1, up(10));
-    let mut req = app_request(2, "app.corp.example");
+    let r = net.logon(machine_request(2, "app.corp.example"), &p);
+    assert_eq!(r.path, PathKind::Cache, "{:?}", r.error);
+    assert!(r.count(ids::SKIPPED) >= 1);
+    // Once the negative cache forgets it, native Kerberos wins again.
+    net.sleep(p.negative_cache.ttl + Duration::from_secs(1));
+    let mut req = app_request(3, "app.corp.example");
     req.client = alice();
     let r = net.logon(req, &p);
     assert!(r.is_success(), "{:?}", r.error);

@@ -13,14 +13,28 @@
 //! realm's single-component principals with their passwords (the device's
 //! "local accounts" mirror the users, so a scenario declares each once).
 //! Every connection's outcome is an `app` event in the trace.
+//!
+//! Issue 8: with `iakerb` the server accepts IAKERB and relays its KDC
+//! messages to the KDC hosts of its realm (UDP first, TCP after
+//! RESPONSE_TOO_BIG or silence, as MIT's acceptor); with `local_kdc` it
+//! also runs an on-target LocalKDC for that realm, reached only that way
+//! (its decisions are `localkdc` events); with `trust_localkdc_of` it holds
+//! the enrolment keys of those clients' on-client LocalKDCs for its
+//! services and enforces their limits.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::rc::Rc;
 use std::sync::Arc;
 
+use kerbside_kdc::localkdc::LocalKdcAudit;
 use kerbside_net::Net;
+use kerbside_net::app_kdc_forward::{
+    ByRealm, ForwardTransport, InProcessKdc, KdcForwarder, NetKdcForwarder,
+};
 use kerbside_net::app_server::{AppEvent, AppEventSink, AppServer, AppServerLimits};
-use kerbside_server::{AcceptMode, AcceptorConfig, AppService, NtlmAccounts, ServiceKeys};
+use kerbside_server::{
+    AcceptMode, AcceptorConfig, AppService, IakerbConfig, NtlmAccounts, ServiceKeys,
+};
 
 use super::HostCtx;
 use crate::scenario::Role;
@@ -29,14 +43,24 @@ use crate::world::World;
 /// gss-server's default port.
 pub const DEFAULT_APP_PORT: u16 = 4444;
 
-/// Copies each connection's outcome into the trace.
+/// Copies each connection's outcome into the trace, after the on-target
+/// LocalKDC's decisions made meanwhile.
 struct TraceSink {
     world: World,
     host: String,
+    localkdc: Option<Arc<LocalKdcAudit>>,
 }
 
 impl AppEventSink for TraceSink {
     fn event(&self, e: &AppEvent) {
+        if let Some(audit) = &self.localkdc {
+            for d in audit.drain() {
+                if let Ok(json) = serde_json::to_string(&d) {
+                    self.world
+                        .record_event("localkdc", format!("{} {json}", self.host));
+                }
+            }
+        }
         let json = serde_json::to_string(e).unwrap_or_default();
         self.world
             .record_event("app", format!("{} {json}", self.host));
@@ -80,17 +104,47 @@ pub(crate) fn app_service(ctx: &HostCtx) -> Result<AppService, String> {
     let mut names: Vec<String> = vec![ctx.host.name.to_ascii_lowercase()];
     names.extend(ctx.host.aliases.iter().map(|a| a.to_ascii_lowercase()));
     let mut keys = ServiceKeys::new();
+    // The service realm, and the on-target LocalKDC's realm (its services
+    // are the machine's own).
+    let mut key_realms = vec![realm_name.clone()];
+    if let Some(l) = &opts.local_kdc
+        && !l.eq_ignore_ascii_case(&realm_name)
+    {
+        key_realms.push(l.clone());
+    }
+    let mut served: Vec<Vec<String>> = Vec::new();
     if kerberos {
-        for e in realm.store.iter() {
-            let comps = e.principal.components();
-            let listed = opts.spns.iter().any(|s| *s == comps.join("/"));
-            let by_name = opts.spns.is_empty()
-                && comps.len() == 2
-                && comps[0] != "krbtgt"
-                && names.contains(&comps[1].to_ascii_lowercase());
-            if listed || by_name {
-                keys.extend(ServiceKeys::from_principal(&realm_name, e));
+        for rn in &key_realms {
+            let r = ctx
+                .prepared
+                .realm(rn)
+                .ok_or_else(|| format!("{}: no realm {rn}", ctx.host.name))?;
+            for e in r.store.iter() {
+                let comps = e.principal.components();
+                let listed = opts.spns.iter().any(|s| *s == comps.join("/"));
+                let by_name = opts.spns.is_empty()
+                    && comps.len() == 2
+                    && comps[0] != "krbtgt"
+                    && names.contains(&comps[1].to_ascii_lowercase());
+                if listed || by_name {
+                    keys.extend(ServiceKeys::from_principal(r.store.realm(), e));
+                    served.push(comps.to_vec());
+                }
             }
+        }
+    }
+    // Enrolled with on-client LocalKDCs: their keys for our services, and
+    // the limits we enforce on their tickets.
+    let mut localkdc_trust = Vec::new();
+    for client in &opts.trust_localkdc_of {
+        if let Some((enrolments, trust)) =
+            super::localkdc::server_side(&ctx.prepared, ctx.seed, client, &served)
+        {
+            for e in enrolments {
+                let comps: Vec<&str> = e.service.iter().map(String::as_str).collect();
+                keys.insert(&e.realm, &comps, e.kvno, e.key.clone());
+            }
+            localkdc_trust.push(trust);
         }
     }
     let mut accounts = NtlmAccounts::new();
@@ -101,14 +155,78 @@ pub(crate) fn app_service(ctx: &HostCtx) -> Result<AppService, String> {
             }
         }
     }
+    let iakerb = opts.iakerb.then(|| {
+        // The LocalKDC's realm first: realm discovery answers with it.
+        let mut realms = Vec::new();
+        if let Some(l) = &opts.local_kdc {
+            realms.push(l.to_ascii_uppercase());
+        }
+        let has_kdcs = ctx
+            .prepared
+            .scenario
+            .realms
+            .iter()
+            .any(|r| r.name.eq_ignore_ascii_case(&realm_name) && !r.kdcs.is_empty());
+        if has_kdcs {
+            realms.push(realm_name.clone());
+        }
+        IakerbConfig {
+            realms,
+            ..IakerbConfig::for_realm("")
+        }
+    });
     Ok(AppService::new(
         AcceptorConfig {
             mode,
+            iakerb,
+            localkdc_trust,
             ..AcceptorConfig::default()
         },
         keys,
         accounts,
     ))
+}
+
+/// Where IAKERB's KDC messages go: the on-target LocalKDC for its realm,
+/// the realm's KDC hosts for the rest.
+async fn forwarder(
+    ctx: &HostCtx,
+    limits: &AppServerLimits,
+) -> Result<(Rc<dyn KdcForwarder>, Option<Arc<LocalKdcAudit>>), String> {
+    let opts = ctx.host.app.clone().unwrap_or_default();
+    let mut net = NetKdcForwarder::new(
+        ctx.net.clone(),
+        ForwardTransport::UdpThenTcp,
+        limits.kdc_timeout,
+        limits.max_token,
+    );
+    for r in &ctx.prepared.scenario.realms {
+        let mut addrs = Vec::new();
+        for k in &r.kdcs {
+            let port = ctx
+                .prepared
+                .scenario
+                .hosts
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case(k))
+                .and_then(|h| h.kdc.as_ref())
+                .and_then(|o| o.port)
+                .unwrap_or(88);
+            if let Ok(a) = ctx.net.resolve(k, port).await {
+                addrs.push(a);
+            }
+        }
+        net = net.with_realm(&r.name, addrs);
+    }
+    let mut routes = ByRealm::new().fallback(Rc::new(net));
+    let mut audit = None;
+    if let Some(l) = &opts.local_kdc {
+        let (kdc, a) = super::localkdc::on_target_kdc(&ctx.prepared, l)?;
+        audit = Some(a);
+        let rng = kerbside_net::host_rng(ctx.seed, &format!("{}#localkdc", ctx.host.name));
+        routes = routes.route(l, Rc::new(InProcessKdc::new(kdc, ctx.clock.clone(), rng)));
+    }
+    Ok((Rc::new(routes), audit))
 }
 
 pub(crate) async fn run(ctx: HostCtx) -> turmoil::Result {
@@ -119,19 +237,30 @@ pub(crate) async fn run(ctx: HostCtx) -> turmoil::Result {
         .net
         .bind_tcp(SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)))
         .await?;
+    let limits = AppServerLimits::default();
+    let (forward, audit) = if opts.iakerb {
+        let (f, a) = forwarder(&ctx, &limits).await?;
+        (Some(f), a)
+    } else {
+        (None, None)
+    };
     let sink = Rc::new(TraceSink {
         world: ctx.world().clone(),
         host: ctx.host.name.clone(),
+        localkdc: audit,
     });
-    let server = AppServer::new(
+    let mut server = AppServer::new(
         ctx.net.clone(),
         ctx.clock.clone(),
         ctx.rng(),
         service,
         None,
         sink,
-        AppServerLimits::default(),
+        limits,
     );
+    if let Some(f) = forward {
+        server = server.with_forwarder(f);
+    }
     server.serve(listener).await;
     Ok(())
 }

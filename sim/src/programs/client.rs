@@ -33,6 +33,10 @@ use crate::scenario::{Host, NegotiatorPolicy, Role};
 /// What a logon agent gets to work with on its client host.
 #[derive(Debug)]
 pub struct AgentContext {
+    /// The run seed (enrolment keys of an on-client LocalKDC derive from it).
+    pub seed: u64,
+    /// The world (the LocalKDC records its decisions and tickets there).
+    pub world: crate::world::World,
     /// The host (name, role, options).
     pub host: crate::scenario::Host,
     /// The host's network.
@@ -52,6 +56,8 @@ pub fn make_agent(ctx: AgentContext) -> Result<Rc<dyn LogonAgent>, String> {
 
 pub(crate) async fn run(ctx: HostCtx) -> turmoil::Result {
     let agent = make_agent(AgentContext {
+        seed: ctx.seed,
+        world: ctx.world().clone(),
         host: ctx.host.clone(),
         net: ctx.net.clone(),
         clock: ctx.clock.clone(),
@@ -121,6 +127,8 @@ pub struct NegotiatorAgent {
     driver: NegotiatorDriver<SimNet, SimClock>,
     prepared: Arc<Prepared>,
     workstation: String,
+    /// Logons do not know their realm (IAKERB realm discovery).
+    discover_realm: bool,
 }
 
 impl std::fmt::Debug for NegotiatorAgent {
@@ -153,14 +161,26 @@ impl NegotiatorAgent {
         // plus the world's warp, so caches expire across skipped idle time.
         let timebase = Arc::clone(ctx.clock.timebase());
         let origin = Instant::now();
-        let driver = NegotiatorDriver::new(ctx.net, ctx.clock, ctx.rng, policy, tls)
+        // The on-client LocalKDC (issue 8), when the host has one.
+        let localkdc = super::localkdc::client_stage(
+            &ctx.prepared,
+            &ctx.host,
+            &ctx.clock,
+            ctx.seed,
+            &ctx.world,
+        )?;
+        let mut driver = NegotiatorDriver::new(ctx.net, ctx.clock, ctx.rng, policy, tls)
             .with_monotonic(Rc::new(move || {
                 Instant::now().saturating_duration_since(origin) + timebase.warp()
             }));
+        if let Some(stage) = localkdc {
+            driver = driver.with_localkdc(stage);
+        }
         Ok(NegotiatorAgent {
             driver,
             prepared: ctx.prepared,
             workstation: ctx.host.name.to_ascii_uppercase(),
+            discover_realm: ctx.host.client.as_ref().is_some_and(|c| c.discover_realm),
         })
     }
 
@@ -171,7 +191,7 @@ impl NegotiatorAgent {
 
     /// The negotiator's request for a timeline logon.
     fn request(&self, req: &LogonRequest) -> Result<neg::LogonRequest, String> {
-        let client = Principal::parse(&req.user, &req.realm).map_err(|e| e.to_string())?;
+        let mut client = Principal::parse(&req.user, &req.realm).map_err(|e| e.to_string())?;
         let realm = self
             .prepared
             .realm(&req.realm)
@@ -184,12 +204,20 @@ impl NegotiatorAgent {
         if let Some(pw) = realm.passwords.get(&req.user) {
             keys.push(Key::new(EncType::Rc4Hmac, nt_hash(pw).to_vec()).map_err(|e| e.to_string())?);
         }
-        let service = req
+        let mut service = req
             .service
             .as_deref()
             .map(|s| Principal::parse(s, &req.realm))
             .transpose()
             .map_err(|e| e.to_string())?;
+        if self.discover_realm {
+            // The keys are the realm's, but the negotiator is not told
+            // which realm that is: IAKERB asks the server.
+            client.realm.clear();
+            if let Some(s) = service.as_mut() {
+                s.realm.clear();
+            }
+        }
         let server = match &req.server {
             None => None,
             Some(name) => {

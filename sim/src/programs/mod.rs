@@ -28,6 +28,7 @@ pub mod client;
 pub mod echo;
 pub mod kdc;
 pub mod leaker;
+pub mod localkdc;
 pub mod relay;
 
 /// Work the driver hands to a host program.

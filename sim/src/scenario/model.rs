@@ -281,6 +281,34 @@ pub struct ClientOptions {
     /// key (`[host.client.policy.ntlm] mode = "deny"` changes only that).
     #[serde(default)]
     pub policy: Option<toml::Table>,
+    /// An on-client LocalKDC on this host (issue 8): realm
+    /// `<HOST>.LOCALKDC`, the computer account `<HOST>$` with the keys the
+    /// client realm holds for it (cached while online).
+    #[serde(default)]
+    pub localkdc: Option<ClientLocalKdc>,
+    /// Logons from this host do not know their realm: IAKERB asks the
+    /// server (realm discovery, draft-ietf-kitten-iakerb-03 §3.1).
+    #[serde(default)]
+    pub discover_realm: bool,
+}
+
+/// An on-client LocalKDC (`[host.client.localkdc]`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientLocalKdc {
+    /// Approved services (`cifs/files.corp.example`): the servers holding
+    /// them must list this client in `app.trust_localkdc_of` (enrolment).
+    #[serde(default)]
+    pub services: Vec<String>,
+    /// Ticket lifetime cap (15 minutes).
+    #[serde(default)]
+    pub lifetime: Option<SimDuration>,
+    /// Also serve the client realm's users, not only the computer account.
+    #[serde(default)]
+    pub users: bool,
+    /// How long the approvals fetched at start stay usable (7 days).
+    #[serde(default)]
+    pub max_offline: Option<SimDuration>,
 }
 
 /// Application server options (roles `app` and `printer`).
@@ -304,6 +332,20 @@ pub struct AppOptions {
     /// Accept NTLM against local accounts (default: yes).
     #[serde(default)]
     pub ntlm: Option<bool>,
+    /// Accept IAKERB and relay its KDC messages to the KDCs of `realm`
+    /// (and to `local_kdc`): draft-ietf-kitten-iakerb-03.
+    #[serde(default)]
+    pub iakerb: bool,
+    /// Run an on-target LocalKDC for this realm inside the server (its
+    /// principals are the machine's local accounts and services; the realm
+    /// lists no KDC hosts): reached only through IAKERB, 10-hour tickets.
+    #[serde(default)]
+    pub local_kdc: Option<String>,
+    /// Client hosts whose on-client LocalKDC this server was enrolled with:
+    /// it holds the enrolment key of each for its services and enforces
+    /// the LocalKDC limits on their tickets.
+    #[serde(default)]
+    pub trust_localkdc_of: Vec<String>,
 }
 
 /// Attacker options (role `attacker`): a man-in-the-middle in front of an
@@ -321,6 +363,14 @@ pub struct AttackerOptions {
     /// downgrade) on the way through.
     #[serde(default)]
     pub strip_kerberos: bool,
+    /// Capture each client's first context token (the AP-REQ and its
+    /// ticket) and replay it to these servers (host names) at once.
+    #[serde(default)]
+    pub replay_to: Vec<String>,
+    /// Also replay it to the real target this long after capturing it
+    /// (after the ticket's end, typically).
+    #[serde(default)]
+    pub replay_after: Option<SimDuration>,
 }
 
 /// Echo host options (test role).

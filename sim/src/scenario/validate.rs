@@ -171,6 +171,82 @@ impl Checker<'_> {
         Ok(())
     }
 
+    /// IAKERB, LocalKDC and replay options (issue 8).
+    fn issue8_checks(&self, i: usize, h: &Host) -> Result<(), Problem> {
+        let s = self.s;
+        let hp = p("host").idx(i);
+        if let Some(a) = &h.attacker {
+            for (k, t) in a.replay_to.iter().enumerate() {
+                let tp = hp.clone().key("attacker").key("replay_to").idx(k);
+                let th = self.need_host(tp.clone(), t)?;
+                if !matches!(th.role, Role::App | Role::Printer) {
+                    return Err((tp, format!("`{t}` is a {}, not an app server", th.role)));
+                }
+            }
+        }
+        if let Some(a) = &h.app {
+            if let Some(r) = &a.local_kdc {
+                let Some(realm) = s.realms.iter().find(|x| x.name.eq_ignore_ascii_case(r)) else {
+                    return Err((
+                        hp.key("app").key("local_kdc"),
+                        format!("no realm named `{r}`"),
+                    ));
+                };
+                if !realm.kdcs.is_empty() {
+                    return Err((
+                        hp.key("app").key("local_kdc"),
+                        format!(
+                            "realm `{r}` lists KDC hosts: an on-target LocalKDC's realm has none (it is reached through IAKERB)"
+                        ),
+                    ));
+                }
+            }
+            for (k, c) in a.trust_localkdc_of.iter().enumerate() {
+                let cp = hp.clone().key("app").key("trust_localkdc_of").idx(k);
+                let ch = self.need_host(cp.clone(), c)?;
+                if ch
+                    .client
+                    .as_ref()
+                    .and_then(|o| o.localkdc.as_ref())
+                    .is_none()
+                {
+                    return Err((cp, format!("`{c}` has no `[host.client.localkdc]`")));
+                }
+            }
+        }
+        if let Some(lk) = h.client.as_ref().and_then(|c| c.localkdc.as_ref()) {
+            let lp = hp.clone().key("client").key("localkdc");
+            let name = h.name.to_ascii_uppercase();
+            if name.is_empty() || name.len() > 15 || name.contains(['.', ' ']) {
+                return Err((
+                    lp,
+                    format!(
+                        "host `{}` cannot name a LocalKDC realm (1-15 characters, no dots)",
+                        h.name
+                    ),
+                ));
+            }
+            let computer = format!("{name}$");
+            if !self.user_exists(h, &computer) {
+                return Err((
+                    lp,
+                    format!(
+                        "the client realm has no computer account `{computer}` for the LocalKDC"
+                    ),
+                ));
+            }
+            for (k, svc) in lk.services.iter().enumerate() {
+                if svc.split('/').count() != 2 || svc.contains('@') {
+                    return Err((
+                        lp.clone().key("services").idx(k),
+                        format!("`{svc}` is not a service/host name"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn loss(&self, path: FieldPath, v: Option<f64>) -> Result<(), Problem> {
         match v {
             Some(x) if !(0.0..=1.0).contains(&x) || x.is_nan() => {
@@ -487,6 +563,7 @@ impl Checker<'_> {
                     format!("no realm named `{r}`"),
                 ));
             }
+            self.issue8_checks(i, h)?;
         }
 
         // Timeline.

@@ -287,7 +287,13 @@ impl Flow {
             // can find one.
             kdc_routes.clear();
         }
-        self.router = Some(Router::new(&self.req.client.realm, kdc_routes, ctx));
+        let stages_follow = !self.stages.is_empty();
+        self.router = Some(Router::new(
+            &self.req.client.realm,
+            kdc_routes,
+            stages_follow,
+            ctx,
+        ));
         self.kerberos_from_cache_or_kdc(ctx);
     }
 
@@ -662,7 +668,13 @@ impl Flow {
         self.stale_tgt = None;
         self.path = PathKind::None;
         self.endpoint = None;
-        self.router = Some(Router::new(&realm, vec![Route::Localkdc], ctx));
+        let stages_follow = !self.stages.is_empty();
+        self.router = Some(Router::new(
+            &realm,
+            vec![Route::Localkdc],
+            stages_follow,
+            ctx,
+        ));
         self.kerberos_from_cache_or_kdc(ctx);
     }
 

@@ -119,8 +119,17 @@ pub(crate) struct Router {
 
 impl Router {
     /// A router over `routes` (plan order) for `realm`; consults the
-    /// negative cache now and records what it skips.
-    pub(crate) fn new(realm: &str, routes: Vec<Route>, ctx: &mut Ctx<'_>) -> Self {
+    /// negative cache now and records what it skips. With `stages_follow`
+    /// (IAKERB or LocalKDC can still be tried after these routes) cached
+    /// endpoints are skipped even under `when_all_cached = "probe"`: the
+    /// next stage is the fresh path, and waiting on a known-dead DC first
+    /// would cost every offline logon a timeout.
+    pub(crate) fn new(
+        realm: &str,
+        routes: Vec<Route>,
+        stages_follow: bool,
+        ctx: &mut Ctx<'_>,
+    ) -> Self {
         let mut fresh = VecDeque::new();
         let mut deferred = VecDeque::new();
         for (i, route) in routes.iter().enumerate() {
@@ -130,7 +139,8 @@ impl Router {
                 .remaining(&route.cache_key(), ctx.now.mono)
             {
                 Some(remaining) => {
-                    let defer = ctx.policy.negative_cache.when_all_cached == WhenAllCached::Probe;
+                    let defer = ctx.policy.negative_cache.when_all_cached == WhenAllCached::Probe
+                        && !stages_follow;
                     ctx.log.push(
                         ids::SKIPPED,
                         ctx.now.mono,
