@@ -193,3 +193,67 @@ fn third_party_ticket_interceptor() {
         Some(replays.len() as u64)
     );
 }
+
+/// A scenario with the issue-8 options wrong in one place.
+fn invalid(extra: &str) -> String {
+    let text = format!(
+        r#"name = "t"
+description = "d"
+duration = "1m"
+[[realm]]
+name = "CORP.EXAMPLE"
+kdcs = ["dc1"]
+[[realm.principal]]
+name = "alice"
+password = "Winter2026!"
+[[realm.principal]]
+name = "cifs/files"
+password = "files-secret-1"
+[[realm]]
+name = "FILES01"
+kdcs = []
+[[realm.principal]]
+name = "Administrator"
+password = "Password123!x"
+[[host]]
+name = "dc1"
+role = "kdc"
+[[host]]
+name = "files"
+role = "app"
+{extra}"#
+    );
+    match kerbside_sim::scenario::load_str(&text, "x.toml") {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("accepted:\n{text}"),
+    }
+}
+
+#[test]
+fn issue8_options_are_validated_with_the_field_named() {
+    let e = invalid("app = { local_kdc = \"CORP.EXAMPLE\" }\n");
+    assert!(
+        e.contains("host[1].app.local_kdc") && e.contains("lists KDC hosts"),
+        "{e}"
+    );
+    let e = invalid("app = { local_kdc = \"NOPE\" }\n");
+    assert!(e.contains("no realm named `NOPE`"), "{e}");
+    let e = invalid("app = { trust_localkdc_of = [\"dc1\"] }\n");
+    assert!(
+        e.contains("trust_localkdc_of[0]") && e.contains("no `[host.client.localkdc]`"),
+        "{e}"
+    );
+    let e = invalid(
+        "[[host]]\nname = \"laptop\"\nrole = \"client\"\n[host.client]\nrealm = \"CORP.EXAMPLE\"\n[host.client.localkdc]\nservices = [\"cifs/files\"]\n",
+    );
+    assert!(e.contains("no computer account `LAPTOP$`"), "{e}");
+    let e = invalid(
+        "[[host]]\nname = \"mitm\"\nrole = \"attacker\"\nattacker = { target = \"files\", replay_to = [\"dc1\"] }\n",
+    );
+    assert!(
+        e.contains("replay_to[0]") && e.contains("not an app server"),
+        "{e}"
+    );
+    let e = invalid("[[host]]\nname = \"lk\"\nrole = \"localkdc\"\n");
+    assert!(e.contains("runs inside the host that uses it"), "{e}");
+}

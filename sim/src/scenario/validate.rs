@@ -340,6 +340,14 @@ impl Checker<'_> {
                     return Err((hp.key("address"), format!("{a} is used twice")));
                 }
             }
+            if h.role == Role::Localkdc {
+                return Err((
+                    hp.key("role"),
+                    "a LocalKDC runs inside the host that uses it: `[host.client.localkdc]` on \
+                     a client, `[host.app] local_kdc` on an application server"
+                        .into(),
+                ));
+            }
             if !simulated(h.role) {
                 return Err((
                     hp.key("role"),
