@@ -83,13 +83,12 @@ pub(crate) fn run(args: Args) -> CmdResult {
         .listen
         .parse()
         .map_err(|e| CliError::input(format!("--listen {}: {e}", args.listen)))?;
-    let (udp, tcp) = bind(listen)?;
-    let local = udp
-        .local_addr()
+    let mut sockets = bind_workers(listen, workers)?;
+    let local = sockets
+        .first()
+        .map(|(udp, _)| udp.local_addr())
+        .ok_or_else(|| CliError::runtime("no socket bound"))?
         .map_err(|e| CliError::runtime(e.to_string()))?;
-    for s in [udp.set_nonblocking(true), tcp.set_nonblocking(true)] {
-        s.map_err(|e| CliError::runtime(e.to_string()))?;
-    }
     let log: Option<Arc<LineLog>> = (!args.quiet).then(|| Arc::new(LineLog::stdout()));
     eprintln!(
         "kerbside kdc listening on {local} (udp+tcp), realm {}, {} principal(s), {workers} worker(s)",
@@ -100,13 +99,7 @@ pub(crate) fn run(args: Args) -> CmdResult {
         idle_timeout: idle,
         ..KdcServerLimits::default()
     };
-    for i in 0..workers {
-        let udp = udp
-            .try_clone()
-            .map_err(|e| CliError::runtime(e.to_string()))?;
-        let tcp = tcp
-            .try_clone()
-            .map_err(|e| CliError::runtime(e.to_string()))?;
+    for (i, (udp, tcp)) in sockets.drain(..).enumerate() {
         let (kdc, log, limits) = (kdc.clone(), log.clone(), limits.clone());
         let rng = match args.seed {
             Some(seed) => host_rng(seed, &format!("kdc-worker-{i}")),
@@ -213,21 +206,75 @@ fn bind(listen: SocketAddr) -> Result<(UdpSocket, TcpListener), CliError> {
     let attempts = if listen.port() == 0 { 20 } else { 1 };
     let mut last = String::new();
     for _ in 0..attempts {
-        let udp = UdpSocket::bind(listen)
+        // Plain binds first: they fail when anything already holds the
+        // address, as they did before the workers' SO_REUSEPORT sockets
+        // (which would otherwise share the port with another kerbside KDC
+        // left running). With port 0 they also choose the port.
+        let probe = UdpSocket::bind(listen)
             .map_err(|e| CliError::runtime(format!("listen udp {listen}: {e}")))?;
-        let local = udp
+        let local = probe
             .local_addr()
             .map_err(|e| CliError::runtime(e.to_string()))?;
         match TcpListener::bind(local) {
-            Ok(tcp) => return Ok((udp, tcp)),
+            Ok(tcp_probe) => {
+                drop((probe, tcp_probe));
+                let udp = reuse_port_udp(local)
+                    .map_err(|e| CliError::runtime(format!("listen udp {local}: {e}")))?;
+                let tcp = reuse_port_tcp(local)
+                    .map_err(|e| CliError::runtime(format!("listen tcp {local}: {e}")))?;
+                return Ok((udp, tcp));
+            }
             Err(e) => last = format!("listen tcp {local}: {e}"),
         }
     }
     Err(CliError::runtime(last))
 }
 
-/// One worker: a current-thread runtime and a `LocalSet` serving clones of
-/// the shared sockets.
+/// One UDP socket and one TCP listener per worker, all on the same
+/// address with `SO_REUSEPORT`: the kernel hands each datagram and each
+/// connection to exactly one worker's socket. (Sharing one socket between
+/// the workers' event loops wakes every worker for every request, and all
+/// but one find nothing to read or accept.) With port 0 the first worker's
+/// port is reused for the rest.
+fn bind_workers(
+    listen: SocketAddr,
+    workers: usize,
+) -> Result<Vec<(UdpSocket, TcpListener)>, CliError> {
+    let (udp, tcp) = bind(listen)?;
+    let local = udp
+        .local_addr()
+        .map_err(|e| CliError::runtime(e.to_string()))?;
+    let mut all = vec![(udp, tcp)];
+    for _ in 1..workers {
+        let pair = reuse_port_udp(local)
+            .and_then(|u| reuse_port_tcp(local).map(|t| (u, t)))
+            .map_err(|e| CliError::runtime(format!("listen {local} (worker socket): {e}")))?;
+        all.push(pair);
+    }
+    Ok(all)
+}
+
+fn reuse_port_socket(addr: SocketAddr, ty: socket2::Type) -> std::io::Result<socket2::Socket> {
+    let s = socket2::Socket::new(socket2::Domain::for_address(addr), ty, None)?;
+    s.set_reuse_port(true)?;
+    s.set_nonblocking(true)?;
+    s.bind(&addr.into())?;
+    Ok(s)
+}
+
+fn reuse_port_udp(addr: SocketAddr) -> std::io::Result<UdpSocket> {
+    reuse_port_socket(addr, socket2::Type::DGRAM).map(UdpSocket::from)
+}
+
+fn reuse_port_tcp(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let s = reuse_port_socket(addr, socket2::Type::STREAM)?;
+    s.set_reuse_address(true)?;
+    s.listen(1024)?;
+    Ok(TcpListener::from(s))
+}
+
+/// One worker: a current-thread runtime and a `LocalSet` serving its own
+/// sockets (see [`bind_workers`]).
 fn worker(
     udp: UdpSocket,
     tcp: TcpListener,

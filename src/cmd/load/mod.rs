@@ -9,8 +9,9 @@
 //! C clients each send an AS-REQ (fresh nonce, and with `--preauth` a fresh
 //! PA-ENC-TIMESTAMP, so no replay or lookaside cache can answer), wait for
 //! the reply, check it (an AS-REP must decrypt with the user's key and
-//! carry the nonce), and send the next. UDP: each client has its own
-//! socket; TCP: a new connection per request, as MIT's kinit does.
+//! carry the nonce), and send the next. Against a KDC each client is an
+//! OS thread with blocking sockets ([`direct`]): UDP from its own socket,
+//! TCP on a new connection per request, as MIT's kinit does.
 //! `https://` and `http://` targets are KKDCP relays (MS-KKDCP): each
 //! client keeps one HTTP/1.1 connection alive (`--keep-alive`, the
 //! default) or opens one per request as MIT's client does
@@ -27,6 +28,7 @@
 //! memory (`/proc`, see [`procfs`]). Only loopback targets unless
 //! `--allow-remote`: this is a load generator.
 
+mod direct;
 mod procfs;
 mod report;
 mod target;
@@ -96,7 +98,8 @@ pub(crate) struct Args {
     /// Per-request timeout.
     #[arg(long, default_value = "2s")]
     timeout: String,
-    /// Client threads the concurrency is spread over.
+    /// KKDCP targets: event-loop threads the clients are spread over (KDC
+    /// targets run one thread per client).
     #[arg(long, default_value_t = 1)]
     threads: usize,
     /// Enctypes offered, preference order.
@@ -258,18 +261,31 @@ pub(crate) fn run(args: Args) -> CmdResult {
         until: start + plan.warmup + plan.duration,
     };
     let mut threads = Vec::new();
-    for t in 0..plan.threads {
-        let plan = plan.clone();
-        let key = key.clone();
-        // This thread's share of the clients.
-        let clients =
-            plan.concurrency / plan.threads + usize::from(t < plan.concurrency % plan.threads);
-        threads.push(
-            std::thread::Builder::new()
-                .name(format!("load-{t}"))
-                .spawn(move || load_thread(&plan, key, clients, t, window))
-                .map_err(|e| CliError::runtime(format!("spawn: {e}")))?,
-        );
+    if matches!(plan.target, Target::Kkdcp(_)) {
+        for t in 0..plan.threads {
+            let plan = plan.clone();
+            let key = key.clone();
+            // This thread's share of the clients.
+            let clients =
+                plan.concurrency / plan.threads + usize::from(t < plan.concurrency % plan.threads);
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("load-{t}"))
+                    .spawn(move || load_thread(&plan, key, clients, t, window))
+                    .map_err(|e| CliError::runtime(format!("spawn: {e}")))?,
+            );
+        }
+    } else {
+        for c in 0..plan.concurrency {
+            let plan = plan.clone();
+            let key = key.clone();
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("load-{c}"))
+                    .spawn(move || direct_client(&plan, key, c, window))
+                    .map_err(|e| CliError::runtime(format!("spawn: {e}")))?,
+            );
+        }
     }
     // The sampler: the server's and our own CPU at the window's edges.
     std::thread::sleep(window.from.saturating_duration_since(start));
@@ -344,7 +360,7 @@ fn probe(plan: &Plan) -> Result<Key, CliError> {
         let mut sender = Sender::new(plan)?;
         for _ in 0..3 {
             let reply = sender
-                .send(&msg, plan.timeout)
+                .send(&msg)
                 .await
                 .map_err(|e| CliError::runtime(format!("{}: {e}", plan.target)))?;
             match ex.step(&reply, SystemClock.now(), &mut rng) {
@@ -435,12 +451,13 @@ impl fmt::Display for Failure {
     }
 }
 
-async fn one_request(
+/// A fresh AS-REQ (new nonce; with `--preauth` a new PA-ENC-TIMESTAMP)
+/// and the exchange that checks its reply.
+fn request(
     plan: &Plan,
     key: &Key,
     rng: &mut HostRng,
-    sender: &mut Sender,
-) -> Result<(), Failure> {
+) -> Result<(AsExchange, Vec<u8>, std::time::SystemTime), Failure> {
     let opts = AsOptions {
         etypes: vec![key.etype()],
         preauth_first: plan.preauth,
@@ -449,14 +466,63 @@ async fn one_request(
     let mut ex = AsExchange::new(plan.client.clone(), Secret::Keys(vec![key.clone()]), opts);
     let now = SystemClock.now();
     let req = ex.start(now, rng).map_err(|_| Failure::BadReply)?;
-    let reply = sender.send(&req, plan.timeout).await?;
-    match ex.step(&reply, now, rng) {
+    Ok((ex, req, now))
+}
+
+/// An AS-REP that decrypts with the key and carries the nonce, or why not.
+fn check(
+    ex: &mut AsExchange,
+    reply: &[u8],
+    now: std::time::SystemTime,
+    rng: &mut HostRng,
+) -> Result<(), Failure> {
+    match ex.step(reply, now, rng) {
         Ok(AsStep::Done(_)) => Ok(()),
         // PREAUTH_REQUIRED without --preauth: a reply, but not an AS-REP.
         Ok(AsStep::Send(_)) => Err(Failure::Krb("KDC_ERR_PREAUTH_REQUIRED(25)".into())),
         Err(KrbClientError::Krb(e)) => Err(Failure::Krb(format!("{}({})", e.name(), e.code))),
         Err(_) => Err(Failure::BadReply),
     }
+}
+
+async fn one_request(
+    plan: &Plan,
+    key: &Key,
+    rng: &mut HostRng,
+    sender: &mut Sender,
+) -> Result<(), Failure> {
+    let (mut ex, req, now) = request(plan, key, rng)?;
+    let reply = sender.send(&req).await?;
+    check(&mut ex, &reply, now, rng)
+}
+
+/// A KDC target's client: its own thread, blocking sockets, closed loop
+/// until the window ends.
+fn direct_client(plan: &Plan, key: Key, index: usize, window: Window) -> Result<Stats, CliError> {
+    let mut rng = seeded_rng(&format!("load-{index}"))?;
+    let mut direct = match &plan.target {
+        Target::Udp(a) => direct::Direct::udp(*a, plan.timeout)
+            .map_err(|e| CliError::runtime(format!("udp socket: {e}")))?,
+        Target::Tcp(a) => direct::Direct::tcp(*a, plan.timeout),
+        Target::Kkdcp(_) => return Err(CliError::runtime("a KKDCP target has no direct client")),
+    };
+    let mut stats = Stats::new()?;
+    // Wall-clock measurement is this command's purpose.
+    #[allow(clippy::disallowed_methods)]
+    let clock = Instant::now;
+    while clock() < window.until {
+        let t0 = clock();
+        let result = request(plan, &key, &mut rng).and_then(|(mut ex, req, now)| {
+            let reply = direct.exchange(&req).map_err(Failure::Transport)?;
+            check(&mut ex, &reply, now, &mut rng)
+        });
+        let done = clock();
+        if window.contains(done) {
+            let us = done.duration_since(t0).as_micros();
+            stats.record(result, u64::try_from(us).unwrap_or(u64::MAX));
+        }
+    }
+    Ok(stats)
 }
 
 /// A client RNG from OS entropy (nonces and confounders must not repeat

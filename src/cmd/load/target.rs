@@ -4,12 +4,12 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::str::FromStr;
-use std::time::Duration;
 
-use kerbside_net::kdc_transport::{self, TransportError};
+use kerbside_net::kdc_transport::TransportError;
 use kerbside_net::kkdcp_transport::{KkdcpClient, KkdcpError, KkdcpUrl};
 use kerbside_net::tokio_driver::TokioNet;
 
+use super::direct::Direct;
 use super::{Failure, Plan};
 use crate::cmd::CliError;
 
@@ -38,19 +38,11 @@ impl Target {
     }
 }
 
-/// One client's way to the target: its own UDP socket; a new TCP
-/// connection per request (what MIT's KDC expects); for a KKDCP relay, the
+/// One client's way to the target: for a KDC, its own blocking UDP socket
+/// or a new TCP connection per request ([`Direct`]); for a KKDCP relay, the
 /// client's HTTP connection (kept alive or not).
 pub(crate) enum Sender {
-    /// RFC 4120 §7.2.1, one datagram per request, from this client's socket
-    /// (binding a socket per request would load the generator, not the KDC).
-    Udp {
-        sock: tokio::net::UdpSocket,
-        kdc: SocketAddr,
-        buf: Vec<u8>,
-    },
-    /// RFC 4120 §7.2.2, one connection per request.
-    Tcp(SocketAddr),
+    Direct(Direct),
     Kkdcp {
         client: Box<KkdcpClient<TokioNet>>,
         realm: String,
@@ -74,58 +66,18 @@ impl Sender {
                     realm: plan.client.realm.clone(),
                 })
             }
-            Target::Udp(a) => {
-                let local: SocketAddr = if a.is_ipv4() {
-                    "0.0.0.0:0".parse().unwrap_or(*a)
-                } else {
-                    "[::]:0".parse().unwrap_or(*a)
-                };
-                let sock = std::net::UdpSocket::bind(local)
-                    .and_then(|s| s.set_nonblocking(true).map(|()| s))
-                    .and_then(tokio::net::UdpSocket::from_std)
-                    .map_err(|e| CliError::runtime(format!("udp socket: {e}")))?;
-                Ok(Sender::Udp {
-                    sock,
-                    kdc: *a,
-                    buf: vec![0u8; 65_536],
-                })
-            }
-            Target::Tcp(a) => Ok(Sender::Tcp(*a)),
+            Target::Udp(a) => Direct::udp(*a, plan.timeout)
+                .map(Sender::Direct)
+                .map_err(|e| CliError::runtime(format!("udp socket: {e}"))),
+            Target::Tcp(a) => Ok(Sender::Direct(Direct::tcp(*a, plan.timeout))),
         }
     }
 
-    pub(crate) async fn send(
-        &mut self,
-        request: &[u8],
-        timeout: Duration,
-    ) -> Result<Vec<u8>, Failure> {
+    /// One exchange. For a KDC this blocks the thread (each such client
+    /// has its own); for a relay it awaits on the thread's event loop.
+    pub(crate) async fn send(&mut self, request: &[u8]) -> Result<Vec<u8>, Failure> {
         match self {
-            Sender::Udp { sock, kdc, buf } => {
-                let exchange = async {
-                    sock.send_to(request, *kdc).await?;
-                    loop {
-                        let (n, from) = sock.recv_from(buf).await?;
-                        // A late reply to a timed-out request fails the nonce
-                        // check and counts as a bad reply.
-                        if from == *kdc {
-                            return Ok::<_, std::io::Error>(buf[..n].to_vec());
-                        }
-                    }
-                };
-                match tokio::time::timeout(timeout, exchange).await {
-                    Ok(r) => r.map_err(|e| Failure::Transport(TransportError::from(e))),
-                    Err(_) => Err(Failure::Transport(TransportError::Timeout)),
-                }
-            }
-            Sender::Tcp(a) => kdc_transport::send_tcp(
-                &TokioNet,
-                *a,
-                request,
-                timeout,
-                kerbside_wire::record::DEFAULT_MAX_FRAME,
-            )
-            .await
-            .map_err(Failure::Transport),
+            Sender::Direct(d) => d.exchange(request).map_err(Failure::Transport),
             Sender::Kkdcp { client, realm } => {
                 client.exchange(realm, request).await.map_err(|e| match e {
                     KkdcpError::Timeout(_) => Failure::Transport(TransportError::Timeout),

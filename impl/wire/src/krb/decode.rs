@@ -20,14 +20,16 @@ use crate::fence::fenced;
 /// canonical encoding, never panics. THE way to decode any Kerberos
 /// structure that came from the network.
 pub fn decode_der<T: Asn1Object>(bytes: &[u8]) -> Result<T> {
-    let what = type_label(std::any::type_name::<T>());
+    // The type's name is only needed in an error: building it costs an
+    // allocation per decode, which the KDC's hot path would pay for nothing.
+    let what = || type_label(std::any::type_name::<T>());
     der::validate(bytes, Format::Kerberos)?;
     let parsed = fenced(|| T::parse(bytes)).map_err(|message| {
         WireError::new(
             Format::Kerberos,
             0,
             ErrorKind::DecoderPanic {
-                what: what.clone(),
+                what: what(),
                 message,
             },
         )
@@ -37,7 +39,7 @@ pub fn decode_der<T: Asn1Object>(bytes: &[u8]) -> Result<T> {
             Format::Kerberos,
             0,
             ErrorKind::Rejected {
-                what: what.clone(),
+                what: what(),
                 message: describe(&e),
             },
         )
@@ -57,7 +59,7 @@ pub fn decode_der<T: Asn1Object>(bytes: &[u8]) -> Result<T> {
             Format::Kerberos,
             0,
             ErrorKind::DecoderPanic {
-                what: what.clone(),
+                what: what(),
                 message,
             },
         )
@@ -71,7 +73,7 @@ pub fn decode_der<T: Asn1Object>(bytes: &[u8]) -> Result<T> {
         return Err(WireError::new(
             Format::Kerberos,
             at,
-            ErrorKind::NonCanonical { what },
+            ErrorKind::NonCanonical { what: what() },
         ));
     }
     Ok(value)
