@@ -99,6 +99,11 @@ struct Opts {
     /// 3 s cells after 1 s warm-up, one round: a smoke run.
     #[arg(long)]
     quick: bool,
+    /// Only the cells whose name contains one of these (e.g. `tcp
+    /// nopreauth c=8`, `https`): for quick checks; a report of a partial
+    /// run says "not measured" for the rest.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
     /// Do not profile missed targets.
     #[arg(long)]
     no_profile: bool,
@@ -437,7 +442,10 @@ fn measure(
     cell_seconds: f64,
 ) -> Result<Measurement, CompareError> {
     let lab = start(opts, &run.kerbside, dir, workers, gunicorn_workers)?;
-    let cells = plan(&run.concurrency);
+    let mut cells = plan(&run.concurrency);
+    if !opts.only.is_empty() {
+        cells.retain(|c| opts.only.iter().any(|o| c.describe().contains(o.as_str())));
+    }
     eprintln!(
         "servers up: MIT :{} MIT(no lockout) :{} kerbside kdc :{} relay :{} kdcproxy :{}; {} cells x {} round(s) x {:.0} s",
         lab.ports[0],
