@@ -20,6 +20,7 @@ pub mod programs;
 pub mod results;
 pub mod runner;
 pub mod scenario;
+pub mod swarm;
 pub mod sweep;
 pub mod tls;
 pub mod trace;

@@ -22,7 +22,6 @@ use std::sync::{Arc, Once};
 use std::time::{Duration, SystemTime};
 
 use kerbside_crypto::{EncType, Key};
-use kerbside_kdc::store::password_keys;
 use kerbside_kdc::{PrincipalEntry, PrincipalKind, PrincipalStore};
 use rand_core::RngCore;
 use sha2::{Digest, Sha256};
@@ -103,6 +102,8 @@ pub struct Prepared {
     /// Realms by upper-cased name.
     pub realms: BTreeMap<String, RealmData>,
     relay_identities: BTreeMap<String, RelayIdentity>,
+    /// A deliberately broken property (swarm-fuzzing tests only).
+    pub planted: Option<crate::swarm::PlantedBug>,
 }
 
 /// The password the simulation gives `krbtgt/REALM` when a scenario does
@@ -163,7 +164,16 @@ impl Prepared {
             for (name, password, preauth, kvno, kind, disabled) in specs {
                 let principal = kerbside_kdc::Principal::parse(&name, &r.name)
                     .map_err(|e| err(e.to_string()))?;
-                let (keys, salt) = password_keys(&r.name, &principal, &password, &SIM_ENCTYPES)
+                // Through the process-wide cache: a sweep, a swarm and the
+                // tests prepare the same principals many times over, and
+                // string-to-key is thousands of PBKDF2 rounds per key.
+                let salt = kerbside_crypto::default_salt(&r.name, &principal.component_strs());
+                let keys = SIM_ENCTYPES
+                    .iter()
+                    .map(|e| {
+                        kerbside_crypto::KeyCache::global().from_password(*e, &password, &salt)
+                    })
+                    .collect::<Result<Vec<_>, _>>()
                     .map_err(|e| err(e.to_string()))?;
                 let owner = format!("{name}@{}", r.name);
                 secrets
@@ -220,6 +230,7 @@ impl Prepared {
             secrets,
             realms,
             relay_identities,
+            planted: None,
         })
     }
 

@@ -32,11 +32,16 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Swarm fuzzing: random fault plans over the standard topologies,
+    /// checked against the safety properties; a failure is shrunk and
+    /// written out as a scenario file that replays it.
+    Scenarios(super::fuzz_scenarios::Args),
 }
 
 pub(crate) fn run(c: Command) -> CmdResult {
     match c {
         Command::Wire { cases, seed, json } => wire(cases, seed, json),
+        Command::Scenarios(args) => super::fuzz_scenarios::run(args),
     }
 }
 

@@ -8,6 +8,7 @@ pub(crate) mod client;
 pub(crate) mod conform;
 pub(crate) mod decode;
 pub(crate) mod fuzz;
+pub(crate) mod fuzz_scenarios;
 pub(crate) mod replay;
 pub(crate) mod run;
 pub(crate) mod load;

@@ -35,11 +35,15 @@ pub(crate) struct Args {
     /// Where scenario names are looked up.
     #[arg(long, default_value = "scenarios")]
     dir: PathBuf,
+    /// Test only: break one safety property on purpose (see `fuzz scenarios`).
+    #[arg(long, hide = true)]
+    plant_bug: Option<String>,
 }
 
 pub(crate) fn run(args: Args) -> CmdResult {
     let path = scenario_path(&args.dir, &args.scenario);
-    let prepared = prepare(&path)?;
+    let planted = super::fuzz_scenarios::planted(args.plant_bug.as_deref())?;
+    let prepared = prepare(&path, planted)?;
     let out = run_seed(
         &prepared,
         &RunOptions {

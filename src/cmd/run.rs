@@ -75,6 +75,9 @@ pub(crate) struct Args {
     /// Where scenario names are looked up.
     #[arg(long, default_value = "scenarios")]
     dir: PathBuf,
+    /// Test only: break one safety property on purpose (see `fuzz scenarios`).
+    #[arg(long, hide = true)]
+    plant_bug: Option<String>,
 }
 
 /// Resolves a scenario argument to a file.
@@ -87,13 +90,17 @@ pub(crate) fn scenario_path(dir: &Path, arg: &str) -> PathBuf {
     }
 }
 
-/// Loads and prepares one scenario file.
-pub(crate) fn prepare(path: &Path) -> Result<Arc<Prepared>, CliError> {
+/// Loads and prepares one scenario file (`planted`: swarm tests only).
+pub(crate) fn prepare(
+    path: &Path,
+    planted: Option<kerbside_sim::swarm::PlantedBug>,
+) -> Result<Arc<Prepared>, CliError> {
     let scenario = load_file(path).map_err(|e| CliError::input(e.to_string()))?;
     let file = path.display().to_string();
-    Prepared::new(scenario, &file)
-        .map(Arc::new)
-        .map_err(|e| CliError::input(format!("{file}: {e}")))
+    let mut p =
+        Prepared::new(scenario, &file).map_err(|e| CliError::input(format!("{file}: {e}")))?;
+    p.planted = planted;
+    Ok(Arc::new(p))
 }
 
 fn discover(dir: &Path, tier: TierArg) -> Result<Vec<PathBuf>, CliError> {
@@ -143,9 +150,10 @@ pub(crate) fn run(args: Args) -> CmdResult {
             .map(|a| scenario_path(&args.dir, a))
             .collect()
     };
+    let planted = super::fuzz_scenarios::planted(args.plant_bug.as_deref())?;
     let mut prepared = Vec::new();
     for p in &paths {
-        prepared.push(prepare(p)?);
+        prepared.push(prepare(p, planted)?);
     }
     let mut jobs = Vec::new();
     for p in &prepared {

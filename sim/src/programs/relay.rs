@@ -41,7 +41,10 @@ impl AuditSink for AuditBuffer {
 pub(crate) fn relay_config(ctx: &HostCtx) -> Result<RelayConfig, String> {
     let s = &ctx.prepared.scenario;
     let opts = ctx.host.relay.clone().unwrap_or_default();
-    let declared: Vec<String> = if opts.realms.is_empty() {
+    let declared: Vec<String> = if opts.realms.is_empty()
+        || ctx.prepared.planted == Some(crate::swarm::PlantedBug::RelayForwardsUndeclaredRealm)
+    {
+        // The planted bug (swarm tests only): routes for every realm.
         s.realms.iter().map(|r| r.name.clone()).collect()
     } else {
         opts.realms.clone()
