@@ -9,11 +9,12 @@
 //! C clients each send an AS-REQ (fresh nonce, and with `--preauth` a fresh
 //! PA-ENC-TIMESTAMP, so no replay or lookaside cache can answer), wait for
 //! the reply, check it (an AS-REP must decrypt with the user's key and
-//! carry the nonce), and send the next. Against a KDC each client is an
-//! OS thread with blocking sockets ([`direct`]): UDP from its own socket,
-//! TCP on a new connection per request, as MIT's kinit does.
-//! `https://` and `http://` targets are KKDCP relays (MS-KKDCP): each
-//! client keeps one HTTP/1.1 connection alive (`--keep-alive`, the
+//! carry the nonce), and send the next. Each client is an OS thread with
+//! blocking sockets, the cheapest client a shared machine can run next to
+//! the server it loads. Against a KDC ([`direct`]): UDP from the client's
+//! own socket, TCP on a new connection per request, as MIT's kinit does.
+//! `https://` and `http://` targets are KKDCP relays (MS-KKDCP, [`kkdcp`]):
+//! each client keeps one HTTP/1.1 connection alive (`--keep-alive`, the
 //! default) or opens one per request as MIT's client does
 //! (`--new-connection`). A first, untimed AS exchange learns the salt
 //! (PA-ETYPE-INFO2) and checks the password, so string-to-key runs once.
@@ -29,15 +30,14 @@
 //! `--allow-remote`: this is a load generator.
 
 mod direct;
+mod kkdcp;
 mod procfs;
 mod report;
 mod target;
 
-use std::cell::RefCell;
 use std::fmt;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use kerbside_client::krb::{AsExchange, AsOptions, AsStep, KrbClientError, Principal, Secret};
@@ -50,7 +50,7 @@ use kerbside_sim::duration::parse_duration;
 
 use super::{CliError, CmdResult};
 use report::{Measured, ServerUsage, Stats};
-use target::{Sender, Target};
+use target::{Client, Target};
 
 /// The longest `--duration` or `--warmup` accepted: a load generator left
 /// running by mistake must stop on its own.
@@ -98,8 +98,8 @@ pub(crate) struct Args {
     /// Per-request timeout.
     #[arg(long, default_value = "2s")]
     timeout: String,
-    /// KKDCP targets: event-loop threads the clients are spread over (KDC
-    /// targets run one thread per client).
+    /// Accepted for compatibility; no effect (every client has its own
+    /// thread).
     #[arg(long, default_value_t = 1)]
     threads: usize,
     /// Enctypes offered, preference order.
@@ -261,31 +261,15 @@ pub(crate) fn run(args: Args) -> CmdResult {
         until: start + plan.warmup + plan.duration,
     };
     let mut threads = Vec::new();
-    if matches!(plan.target, Target::Kkdcp(_)) {
-        for t in 0..plan.threads {
-            let plan = plan.clone();
-            let key = key.clone();
-            // This thread's share of the clients.
-            let clients =
-                plan.concurrency / plan.threads + usize::from(t < plan.concurrency % plan.threads);
-            threads.push(
-                std::thread::Builder::new()
-                    .name(format!("load-{t}"))
-                    .spawn(move || load_thread(&plan, key, clients, t, window))
-                    .map_err(|e| CliError::runtime(format!("spawn: {e}")))?,
-            );
-        }
-    } else {
-        for c in 0..plan.concurrency {
-            let plan = plan.clone();
-            let key = key.clone();
-            threads.push(
-                std::thread::Builder::new()
-                    .name(format!("load-{c}"))
-                    .spawn(move || direct_client(&plan, key, c, window))
-                    .map_err(|e| CliError::runtime(format!("spawn: {e}")))?,
-            );
-        }
+    for c in 0..plan.concurrency {
+        let plan = plan.clone();
+        let key = key.clone();
+        threads.push(
+            std::thread::Builder::new()
+                .name(format!("load-{c}"))
+                .spawn(move || client_thread(&plan, key, c, window))
+                .map_err(|e| CliError::runtime(format!("spawn: {e}")))?,
+        );
     }
     // The sampler: the server's and our own CPU at the window's edges.
     std::thread::sleep(window.from.saturating_duration_since(start));
@@ -339,96 +323,43 @@ fn measure_point(server_pids: &[u32]) -> Result<Point, CliError> {
 /// One untimed exchange with the password: checks it, learns the salt,
 /// derives the key once.
 fn probe(plan: &Plan) -> Result<Key, CliError> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
+    let mut rng = seeded_rng("probe")?;
+    let opts = AsOptions {
+        etypes: plan.etypes.clone(),
+        ..AsOptions::default()
+    };
+    let mut ex = AsExchange::new(
+        plan.client.clone(),
+        Secret::Password(plan.password.clone()),
+        opts,
+    );
+    let mut msg = ex
+        .start(SystemClock.now(), &mut rng)
         .map_err(|e| CliError::runtime(e.to_string()))?;
-    rt.block_on(async {
-        let mut rng = seeded_rng("probe")?;
-        let opts = AsOptions {
-            etypes: plan.etypes.clone(),
-            ..AsOptions::default()
-        };
-        let mut ex = AsExchange::new(
-            plan.client.clone(),
-            Secret::Password(plan.password.clone()),
-            opts,
-        );
-        let mut msg = ex
-            .start(SystemClock.now(), &mut rng)
-            .map_err(|e| CliError::runtime(e.to_string()))?;
-        let mut sender = Sender::new(plan)?;
-        for _ in 0..3 {
-            let reply = sender
-                .send(&msg)
-                .await
-                .map_err(|e| CliError::runtime(format!("{}: {e}", plan.target)))?;
-            match ex.step(&reply, SystemClock.now(), &mut rng) {
-                Ok(AsStep::Send(next)) => msg = next,
-                Ok(AsStep::Done(_)) => {
-                    return ex
-                        .long_term_key()
-                        .cloned()
-                        .ok_or_else(|| CliError::runtime("no key after AS exchange"));
-                }
-                Err(e) => {
-                    return Err(CliError::runtime(format!(
-                        "initial AS exchange as {}: {e}",
-                        plan.client
-                    )));
-                }
+    let mut client = Client::new(plan)?;
+    for _ in 0..3 {
+        let reply = client
+            .exchange(&msg)
+            .map_err(|e| CliError::runtime(format!("{}: {e}", plan.target)))?;
+        match ex.step(&reply, SystemClock.now(), &mut rng) {
+            Ok(AsStep::Send(next)) => msg = next,
+            Ok(AsStep::Done(_)) => {
+                return ex
+                    .long_term_key()
+                    .cloned()
+                    .ok_or_else(|| CliError::runtime("no key after AS exchange"));
+            }
+            Err(e) => {
+                return Err(CliError::runtime(format!(
+                    "initial AS exchange as {}: {e}",
+                    plan.client
+                )));
             }
         }
-        Err(CliError::runtime(
-            "initial AS exchange did not finish in 3 rounds",
-        ))
-    })
-}
-
-fn load_thread(
-    plan: &Plan,
-    key: Key,
-    clients: usize,
-    index: usize,
-    window: Window,
-) -> Result<Stats, CliError> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::runtime(e.to_string()))?;
-    let local = tokio::task::LocalSet::new();
-    let stats = Rc::new(RefCell::new(Stats::new()?));
-    local.block_on(&rt, async {
-        let mut tasks = Vec::new();
-        for c in 0..clients {
-            let (plan, key, stats) = (plan.clone(), key.clone(), Rc::clone(&stats));
-            let mut rng = seeded_rng(&format!("load-{index}-{c}"))?;
-            let mut sender = Sender::new(&plan)?;
-            tasks.push(tokio::task::spawn_local(async move {
-                // Wall-clock measurement is this command's purpose.
-                #[allow(clippy::disallowed_methods)]
-                let clock = Instant::now;
-                while clock() < window.until {
-                    let t0 = clock();
-                    let result = one_request(&plan, &key, &mut rng, &mut sender).await;
-                    let done = clock();
-                    if window.contains(done) {
-                        let us = done.duration_since(t0).as_micros();
-                        stats
-                            .borrow_mut()
-                            .record(result, u64::try_from(us).unwrap_or(u64::MAX));
-                    }
-                }
-            }));
-        }
-        for t in tasks {
-            let _ = t.await;
-        }
-        Ok::<_, CliError>(())
-    })?;
-    Rc::try_unwrap(stats)
-        .map(RefCell::into_inner)
-        .map_err(|_| CliError::runtime("load tasks still running"))
+    }
+    Err(CliError::runtime(
+        "initial AS exchange did not finish in 3 rounds",
+    ))
 }
 
 /// Why one request did not produce an AS-REP.
@@ -485,27 +416,11 @@ fn check(
     }
 }
 
-async fn one_request(
-    plan: &Plan,
-    key: &Key,
-    rng: &mut HostRng,
-    sender: &mut Sender,
-) -> Result<(), Failure> {
-    let (mut ex, req, now) = request(plan, key, rng)?;
-    let reply = sender.send(&req).await?;
-    check(&mut ex, &reply, now, rng)
-}
-
-/// A KDC target's client: its own thread, blocking sockets, closed loop
-/// until the window ends.
-fn direct_client(plan: &Plan, key: Key, index: usize, window: Window) -> Result<Stats, CliError> {
+/// One client: its own thread, blocking sockets, closed loop until the
+/// window ends.
+fn client_thread(plan: &Plan, key: Key, index: usize, window: Window) -> Result<Stats, CliError> {
     let mut rng = seeded_rng(&format!("load-{index}"))?;
-    let mut direct = match &plan.target {
-        Target::Udp(a) => direct::Direct::udp(*a, plan.timeout)
-            .map_err(|e| CliError::runtime(format!("udp socket: {e}")))?,
-        Target::Tcp(a) => direct::Direct::tcp(*a, plan.timeout),
-        Target::Kkdcp(_) => return Err(CliError::runtime("a KKDCP target has no direct client")),
-    };
+    let mut client = Client::new(plan)?;
     let mut stats = Stats::new()?;
     // Wall-clock measurement is this command's purpose.
     #[allow(clippy::disallowed_methods)]
@@ -513,7 +428,7 @@ fn direct_client(plan: &Plan, key: Key, index: usize, window: Window) -> Result<
     while clock() < window.until {
         let t0 = clock();
         let result = request(plan, &key, &mut rng).and_then(|(mut ex, req, now)| {
-            let reply = direct.exchange(&req).map_err(Failure::Transport)?;
+            let reply = client.exchange(&req)?;
             check(&mut ex, &reply, now, &mut rng)
         });
         let done = clock();

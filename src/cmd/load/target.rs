@@ -6,10 +6,10 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 
 use kerbside_net::kdc_transport::TransportError;
-use kerbside_net::kkdcp_transport::{KkdcpClient, KkdcpError, KkdcpUrl};
-use kerbside_net::tokio_driver::TokioNet;
+use kerbside_net::kkdcp_transport::KkdcpUrl;
 
 use super::direct::Direct;
+use super::kkdcp::{KkdcpClient, KkdcpFailure};
 use super::{Failure, Plan};
 use crate::cmd::CliError;
 
@@ -38,49 +38,40 @@ impl Target {
     }
 }
 
-/// One client's way to the target: for a KDC, its own blocking UDP socket
-/// or a new TCP connection per request ([`Direct`]); for a KKDCP relay, the
-/// client's HTTP connection (kept alive or not).
-pub(crate) enum Sender {
+/// One client's way to the target, used from the client's own thread: for
+/// a KDC, its blocking UDP socket or a new TCP connection per request
+/// ([`Direct`]); for a KKDCP relay, its HTTP connection, kept alive or not
+/// ([`KkdcpClient`]).
+pub(crate) enum Client {
     Direct(Direct),
-    Kkdcp {
-        client: Box<KkdcpClient<TokioNet>>,
-        realm: String,
-    },
+    Kkdcp { client: KkdcpClient, realm: String },
 }
 
-impl Sender {
+impl Client {
     pub(crate) fn new(plan: &Plan) -> Result<Self, CliError> {
         match &plan.target {
             Target::Kkdcp(url) => {
-                let client = KkdcpClient::new(
-                    TokioNet,
-                    url.clone(),
-                    plan.tls.clone(),
-                    plan.mode,
-                    plan.timeout,
-                )
-                .map_err(|e| CliError::input(format!("--target {url}: {e}")))?;
-                Ok(Sender::Kkdcp {
-                    client: Box::new(client),
+                let client = KkdcpClient::new(url, plan.tls.clone(), plan.mode, plan.timeout)
+                    .map_err(|e| CliError::input(format!("--target {url}: {e}")))?;
+                Ok(Client::Kkdcp {
+                    client,
                     realm: plan.client.realm.clone(),
                 })
             }
             Target::Udp(a) => Direct::udp(*a, plan.timeout)
-                .map(Sender::Direct)
+                .map(Client::Direct)
                 .map_err(|e| CliError::runtime(format!("udp socket: {e}"))),
-            Target::Tcp(a) => Ok(Sender::Direct(Direct::tcp(*a, plan.timeout))),
+            Target::Tcp(a) => Ok(Client::Direct(Direct::tcp(*a, plan.timeout))),
         }
     }
 
-    /// One exchange. For a KDC this blocks the thread (each such client
-    /// has its own); for a relay it awaits on the thread's event loop.
-    pub(crate) async fn send(&mut self, request: &[u8]) -> Result<Vec<u8>, Failure> {
+    /// One exchange: the bare Kerberos reply, or why there is none.
+    pub(crate) fn exchange(&mut self, request: &[u8]) -> Result<Vec<u8>, Failure> {
         match self {
-            Sender::Direct(d) => d.exchange(request).map_err(Failure::Transport),
-            Sender::Kkdcp { client, realm } => {
-                client.exchange(realm, request).await.map_err(|e| match e {
-                    KkdcpError::Timeout(_) => Failure::Transport(TransportError::Timeout),
+            Client::Direct(d) => d.exchange(request).map_err(Failure::Transport),
+            Client::Kkdcp { client, realm } => {
+                client.exchange(realm, request).map_err(|e| match e {
+                    KkdcpFailure::Timeout => Failure::Transport(TransportError::Timeout),
                     other => Failure::Proxy(other.to_string()),
                 })
             }
