@@ -79,9 +79,6 @@ struct Opts {
     /// Concurrent clients per cell.
     #[arg(long, value_delimiter = ',', default_values_t = CONCURRENCIES)]
     concurrency: Vec<usize>,
-    /// Threads of the load generator (at most one per client).
-    #[arg(long, default_value_t = 2)]
-    load_threads: usize,
     /// Worker threads of `kerbside serve kdc` and `serve relay` (default:
     /// logical CPUs, their default).
     #[arg(long)]
@@ -156,7 +153,6 @@ struct Run {
     warmup: String,
     repeat: usize,
     concurrency: Vec<usize>,
-    load_threads: usize,
 }
 
 fn check_tools(kerbside: &Path) -> Result<(), CompareError> {
@@ -246,12 +242,10 @@ fn start(
 /// One `kerbside load` run of `cell`.
 fn load(run: &Run, lab: &Lab, cell: &Cell) -> Result<LoadResult, CompareError> {
     let (user, password, _) = USERS[usize::from(cell.preauth)];
-    let threads = cell.concurrency.min(run.load_threads).max(1);
     let mut c = Command::new(&run.kerbside);
     c.args(["load", "--target", &lab.url(cell), "--realm", REALM])
         .args(["--user", user, "--password", password, "--enctypes", "18"])
         .args(["--concurrency", &cell.concurrency.to_string()])
-        .args(["--threads", &threads.to_string()])
         .args(["--duration", &run.duration, "--warmup", &run.warmup])
         .args(["--timeout", "5s", "--json"])
         .args(["--server-pid", &lab.proc(cell.server).pid().to_string()]);
@@ -343,7 +337,6 @@ fn compare(opts: &Opts) -> Result<bool, CompareError> {
         warmup: warmup.clone(),
         repeat,
         concurrency: opts.concurrency.clone(),
-        load_threads: opts.load_threads.max(1),
     };
     let dir = std::env::temp_dir().join(format!("kerbside-compare-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -378,10 +371,7 @@ fn compare(opts: &Opts) -> Result<bool, CompareError> {
             ("rounds".into(), format!("{repeat} (medians)")),
             (
                 "load generator".into(),
-                format!(
-                    "`kerbside load`, clients spread over min(clients, {}) threads, enctype 18",
-                    run.load_threads
-                ),
+                "`kerbside load`: one thread per client, blocking sockets (a lean HTTP/1.1 + rustls client for the relays), enctype 18".into(),
             ),
             (
                 "kerbside serve kdc / relay".into(),
