@@ -1,4 +1,6 @@
-//! Authenticator replay cache (RFC 4120 §3.2.3).
+//! Authenticator replay cache (RFC 4120 §3.2.3), used by the KDC for the
+//! AP-REQ in PA-TGS-REQ and by the application server's acceptor: one
+//! mechanism for every receiver of authenticators.
 //!
 //! "The replay cache will store at least the server name, along with the
 //! client name, time, and microsecond fields of the recently-seen
@@ -6,6 +8,17 @@
 //! error is returned." An authenticator is only acceptable while its `ctime`
 //! is within the skew window of the KDC's clock, so an entry can be forgotten
 //! once `ctime + window` has passed: after that the skew check rejects it.
+//!
+//! That tuple alone confuses two genuine authenticators a client made in
+//! the same microsecond (routine in the deterministic simulation, where
+//! clocks step in lockstep, and possible on any fast client): the second
+//! would be refused as a replay. Each entry therefore also carries the
+//! authenticator's integrity tag, the checksum trailer of its ciphertext,
+//! as MIT's replay cache does since krb5 1.18 (`k5_rc_tag_from_ciphertext`
+//! in `lib/krb5/rcache/rc_base.c`). A replay is a copy of the ciphertext,
+//! so it carries the same tag and is still caught; two authenticators
+//! encrypted separately differ in their tags (random confounder, keyed
+//! MAC).
 //!
 //! The cache is shared by every clone of a [`crate::Kdc`] (real mode runs one
 //! KDC per worker thread) and sharded so workers rarely contend on one lock.
@@ -18,10 +31,14 @@ use std::collections::BTreeSet;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use kerbside_crypto::EncType;
+use kerbside_wire::krb::asn1::EncryptedData;
+
 /// Number of independently locked shards.
 const SHARDS: usize = 16;
 
-/// The tuple RFC 4120 §3.2.3 says identifies an authenticator.
+/// The tuple RFC 4120 §3.2.3 says identifies an authenticator, plus the
+/// authenticator's integrity tag (see the module docs).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ReplayKey {
     /// Authenticator `ctime`, seconds since the Unix epoch. First so the set
@@ -33,6 +50,43 @@ pub struct ReplayKey {
     pub client: String,
     /// Server principal the authenticator was presented to, `name@REALM`.
     pub server: String,
+    /// The authenticator ciphertext's integrity tag ([`authenticator_tag`]).
+    pub tag: Vec<u8>,
+}
+
+impl ReplayKey {
+    /// The key of a decrypted authenticator: its `ctime`/`cusec` (Unix
+    /// seconds and microseconds), the names, and the tag of the
+    /// `EncryptedData` it arrived in.
+    pub fn for_authenticator(
+        ctime: i64,
+        cusec: u32,
+        client: String,
+        server: String,
+        encrypted: &EncryptedData,
+    ) -> Self {
+        Self {
+            ctime,
+            cusec,
+            client,
+            server,
+            tag: authenticator_tag(encrypted).to_vec(),
+        }
+    }
+}
+
+/// The integrity tag of an encrypted authenticator: the last
+/// `checksum_len` octets of its ciphertext, the HMAC trailer of the
+/// RFC 3961 §5.3 / RFC 8009 §5 encryption (MIT
+/// `k5_rc_tag_from_ciphertext`: `KRB5_CRYPTO_TYPE_CHECKSUM` octets). For an
+/// enctype this crate does not know (callers only get here after the
+/// ciphertext decrypted, so never in practice) the last 16 octets.
+pub fn authenticator_tag(encrypted: &EncryptedData) -> &[u8] {
+    let len = EncType::from_id(encrypted.etype).map_or(16, EncType::checksum_len);
+    let cipher = encrypted.cipher.as_slice();
+    cipher
+        .get(cipher.len().saturating_sub(len)..)
+        .unwrap_or(cipher)
 }
 
 /// What the cache says about an authenticator.
@@ -119,6 +173,7 @@ fn shard_of(key: &ReplayKey) -> usize {
     eat(&key.cusec.to_le_bytes());
     eat(key.client.as_bytes());
     eat(key.server.as_bytes());
+    eat(&key.tag);
     (h % SHARDS as u64) as usize
 }
 
@@ -132,7 +187,38 @@ mod tests {
             cusec,
             client: client.into(),
             server: "krbtgt/LAB.TEST@LAB.TEST".into(),
+            tag: vec![0xaa; 12],
         }
+    }
+
+    #[test]
+    fn same_microsecond_authenticators_differ_by_tag() {
+        let c = ReplayCache::new(Duration::from_secs(300), 1000);
+        let mut other = key(1000, 5, "alice");
+        other.tag = vec![0xbb; 12];
+        assert_eq!(
+            c.check_and_insert(key(1000, 5, "alice"), 1000),
+            ReplayVerdict::Fresh
+        );
+        assert_eq!(
+            c.check_and_insert(other.clone(), 1000),
+            ReplayVerdict::Fresh
+        );
+        assert_eq!(c.check_and_insert(other, 1000), ReplayVerdict::Replay);
+    }
+
+    #[test]
+    fn tag_is_the_checksum_trailer_of_the_enctype() {
+        let cipher: Vec<u8> = (0u8..60).collect();
+        let enc = |etype| EncryptedData::new(etype, None, cipher.clone());
+        // aes256-cts-hmac-sha1-96: 12-octet HMAC (RFC 3962 §6).
+        assert_eq!(authenticator_tag(&enc(18)), &cipher[48..]);
+        // aes256-cts-hmac-sha384-192: 24 octets (RFC 8009 §5).
+        assert_eq!(authenticator_tag(&enc(20)), &cipher[36..]);
+        // Unknown enctype: the last 16; shorter than that: all of it.
+        assert_eq!(authenticator_tag(&enc(99)), &cipher[44..]);
+        let short = EncryptedData::new(18, None, vec![1, 2, 3]);
+        assert_eq!(authenticator_tag(&short), &[1, 2, 3]);
     }
 
     #[test]

@@ -14,7 +14,8 @@
 //! 6. clock skew (KRB_AP_ERR_SKEW);
 //! 7. checksum over the request body, usage 6: present and keyed
 //!    (KRB_AP_ERR_INAPP_CKSUM) and correct (KRB_AP_ERR_MODIFIED);
-//! 8. replay cache (KRB_AP_ERR_REPEAT), checked last so forged requests
+//! 8. replay cache (KRB_AP_ERR_REPEAT; ctime, cusec, client, server and the
+//!    authenticator's integrity tag), checked last so forged requests
 //!    cannot fill it;
 //! 9. ticket validity: not INVALID, started (KRB_AP_ERR_TKT_NYV), not
 //!    expired (KRB_AP_ERR_TKT_EXPIRED).
@@ -204,12 +205,15 @@ pub fn verify<'a>(
         })?),
     };
 
-    let key = ReplayKey {
-        ctime: unix_seconds(&authenticator.ctime),
-        cusec: u32::try_from(authenticator.cusec).unwrap_or(0),
-        client: format!("{}@{}", ticket.cname.name_string.join("/"), ticket.crealm),
-        server: format!("{}@{}", t.sname.name_string.join("/"), realm),
-    };
+    // §3.2.3 tuple plus the authenticator's integrity tag (`replay` module
+    // docs): two genuine TGS-REQs made in the same microsecond both pass.
+    let key = ReplayKey::for_authenticator(
+        unix_seconds(&authenticator.ctime),
+        u32::try_from(authenticator.cusec).unwrap_or(0),
+        format!("{}@{}", ticket.cname.name_string.join("/"), ticket.crealm),
+        format!("{}@{}", t.sname.name_string.join("/"), realm),
+        &ap.authenticator,
+    );
     match replay.check_and_insert(key, unix_secs(now)) {
         ReplayVerdict::Fresh => {}
         ReplayVerdict::Replay => {

@@ -493,6 +493,32 @@ fn well_formed_hand_built_tgs_request_succeeds() {
 }
 
 #[test]
+fn two_tgs_requests_in_the_same_microsecond_both_succeed() {
+    // The simulation's clocks step in lockstep, so a client can make two
+    // authenticators with the same (ctime, cusec) for different requests:
+    // their ciphertexts (and so their replay tags) differ, neither is a
+    // replay of the other.
+    let mut kdc = lab_kdc();
+    let t = tgt(&mut kdc, AsOptions::default());
+    let first = TgsBuild::new(&t, tgs_body(&APP, 0)).bytes();
+    let mut body = tgs_body(&APP, 0);
+    body.nonce += 1;
+    let second = TgsBuild::new(&t, body).bytes();
+    assert_ne!(first, second);
+    for req in [&first, &second] {
+        let Outcome::Reply(b) = handle(&mut kdc, req, Transport::Tcp, now()) else {
+            panic!()
+        };
+        assert!(
+            matches!(decode(&b).unwrap(), KrbMessage::TgsRep(_)),
+            "{:?}",
+            decode(&b).map(|m| m.name())
+        );
+    }
+    assert_eq!(kdc.replay_cache_len(), 2);
+}
+
+#[test]
 fn tgs_padata_and_ap_req_errors() {
     let mut kdc = lab_kdc();
     let t = tgt(&mut kdc, AsOptions::default());

@@ -443,26 +443,18 @@ fn verify(
     let client = format!("{}@{}", ticket.cname.name_string.join("/"), ticket.crealm);
     let service = format!("{}@{}", t.sname.name_string.join("/"), t.realm);
     // RFC 4120 §3.2.3 names the (ctime, cusec, client, server) tuple; the
-    // entry also carries the authenticator's integrity tag (the last 16
-    // octets of its ciphertext, MIT's `k5_rc_tag_from_ciphertext`), so a
+    // entry also carries the authenticator's integrity tag (MIT's
+    // `k5_rc_tag_from_ciphertext`, see `kerbside_kdc::replay`), so a
     // byte-for-byte replay is caught while two genuine authenticators made
     // in the same microsecond (simulated clocks tick in lockstep) are not
     // mistaken for one another.
-    let tail = ap.authenticator.cipher.len().saturating_sub(16);
-    let tag: String = ap
-        .authenticator
-        .cipher
-        .get(tail..)
-        .unwrap_or_default()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let key = ReplayKey {
-        ctime: unix_seconds(&auth.ctime),
-        cusec: u32::try_from(auth.cusec).unwrap_or(0),
-        client: client.clone(),
-        server: format!("{service} {tag}"),
-    };
+    let key = ReplayKey::for_authenticator(
+        unix_seconds(&auth.ctime),
+        u32::try_from(auth.cusec).unwrap_or(0),
+        client.clone(),
+        service.clone(),
+        &ap.authenticator,
+    );
     match replay.check_and_insert(key, now_s) {
         ReplayVerdict::Fresh => {}
         ReplayVerdict::Replay => {
