@@ -75,6 +75,8 @@ pub fn registry(scenario: &Scenario, secrets: &SecretSet) -> Vec<Box<dyn Invaria
         )),
         Box::new(crate::localkdc_checks::LocalKdcLimits::default()),
         Box::new(crate::localkdc_checks::ReplayRefused::default()),
+        Box::new(crate::abuse_checks::RelayUpstream::new(scenario)),
+        Box::new(crate::abuse_checks::AbuseCounters::default()),
         Box::new(Coverage::default()),
     ]
 }

@@ -6,6 +6,7 @@
 //! crate provides the simulated implementations ([`net::SimNet`],
 //! [`clock::SimClock`]) plus the world around them.
 
+pub mod abuse_checks;
 pub mod canary;
 pub mod clock;
 pub mod duration;

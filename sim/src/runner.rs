@@ -1120,6 +1120,19 @@ impl<'p> Driver<'p> {
                 }
             }
         }
+        // `sometimes` properties: each must have been reached at least once.
+        if !self.p.scenario.expect.sometimes.is_empty() {
+            let coverage = self.world.coverage();
+            for key in &self.p.scenario.expect.sometimes {
+                if coverage.get(key).copied().unwrap_or(0) == 0 {
+                    findings.push(Finding {
+                        kind: "sometimes".into(),
+                        message: format!("`{key}` was never reached"),
+                        at: now,
+                    });
+                }
+            }
+        }
         for f in findings {
             self.world.add_finding(f);
         }

@@ -26,6 +26,7 @@ pub mod app;
 pub mod attacker;
 pub mod client;
 pub mod echo;
+pub mod hostile;
 pub mod kdc;
 pub mod leaker;
 pub mod localkdc;
@@ -189,6 +190,7 @@ pub(crate) async fn run(ctx: HostCtx) -> turmoil::Result {
         Role::Leaker => leaker::run(ctx).await,
         Role::App | Role::Printer => app::run(ctx).await,
         Role::Attacker => attacker::run(ctx).await,
+        Role::Hostile => hostile::run(ctx).await,
         other => Err(format!("role `{other}` has no simulated program").into()),
     }
 }

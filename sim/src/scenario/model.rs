@@ -166,6 +166,9 @@ pub enum Role {
     /// Test only: sends a user's password in clear to a peer, so the canary
     /// check has something to catch.
     Leaker,
+    /// A hostile client: malformed and truncated messages, or requests a
+    /// relay must refuse (open-proxy abuse).
+    Hostile,
 }
 
 impl Role {
@@ -181,6 +184,7 @@ impl Role {
             Role::Attacker => "attacker",
             Role::Echo => "echo",
             Role::Leaker => "leaker",
+            Role::Hostile => "hostile",
         }
     }
 }
@@ -232,6 +236,45 @@ pub struct Host {
     /// Attacker options (role `attacker`).
     #[serde(default)]
     pub attacker: Option<AttackerOptions>,
+    /// Hostile-client options (role `hostile`).
+    #[serde(default)]
+    pub hostile: Option<HostileOptions>,
+}
+
+/// What a hostile client does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HostileMode {
+    /// Garbage, truncated and mangled messages to every target (KDCs over
+    /// TCP and UDP, relays over HTTPS and raw TLS, app servers in the
+    /// gss-sample framing).
+    Malformed,
+    /// Well-formed KKDCP requests for realms the relay was not given and
+    /// for internal host names and addresses: every one must be refused.
+    OpenProxy,
+}
+
+/// Hostile-client options (role `hostile`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostileOptions {
+    /// What it does.
+    pub mode: HostileMode,
+    /// Hosts it sends to (KDCs, relays, app servers), in turn.
+    pub targets: Vec<String>,
+    /// Scenario time of the first message.
+    #[serde(default)]
+    pub start: Option<SimDuration>,
+    /// Spacing between messages.
+    #[serde(default)]
+    pub every: Option<SimDuration>,
+    /// How many messages.
+    #[serde(default)]
+    pub count: Option<u32>,
+    /// `open-proxy`: the `target-domain`s to ask relays for (default: a
+    /// list of undeclared realms, internal names and addresses).
+    #[serde(default)]
+    pub domains: Vec<String>,
 }
 
 /// KDC host options.
@@ -987,6 +1030,10 @@ pub struct Expectations {
     /// (`{ "timeout" = 12 }`): what the negative cache must keep down.
     #[serde(default)]
     pub attempts_max: std::collections::BTreeMap<String, u64>,
+    /// Coverage counters that must be reached at least once in the run
+    /// (`sometimes` properties: `relay:rejected`, `path:kkdcp`, ...).
+    #[serde(default)]
+    pub sometimes: Vec<String>,
 }
 
 fn default_max_logon() -> SimDuration {
@@ -1001,6 +1048,7 @@ impl Default for Expectations {
             logons: Vec::new(),
             audit: std::collections::BTreeMap::new(),
             attempts_max: std::collections::BTreeMap::new(),
+            sometimes: Vec::new(),
         }
     }
 }

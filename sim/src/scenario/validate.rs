@@ -105,6 +105,7 @@ fn simulated(role: Role) -> bool {
             | Role::App
             | Role::Printer
             | Role::Attacker
+            | Role::Hostile
     )
 }
 
@@ -153,7 +154,7 @@ impl Checker<'_> {
             if allow_patterns && let Some(role) = n.strip_prefix("role:") {
                 let known = [
                     "client", "kdc", "relay", "app", "localkdc", "printer", "attacker", "echo",
-                    "leaker",
+                    "leaker", "hostile",
                 ];
                 if !known.contains(&role) {
                     return Err((
@@ -364,6 +365,7 @@ impl Checker<'_> {
                 ("echo", h.echo.is_some(), Role::Echo),
                 ("leaker", h.leaker.is_some(), Role::Leaker),
                 ("attacker", h.attacker.is_some(), Role::Attacker),
+                ("hostile", h.hostile.is_some(), Role::Hostile),
             ];
             if h.app.is_some() && !matches!(h.role, Role::App | Role::Printer) {
                 return Err((
@@ -386,6 +388,12 @@ impl Checker<'_> {
                 return Err((
                     hp.key("attacker"),
                     "an attacker needs `[host.attacker]` options (target, strip_kerberos)".into(),
+                ));
+            }
+            if h.role == Role::Hostile && h.hostile.is_none() {
+                return Err((
+                    hp.key("hostile"),
+                    "a hostile client needs `[host.hostile]` options (mode, targets)".into(),
                 ));
             }
             if h.role == Role::Leaker && h.leaker.is_none() {
@@ -572,6 +580,21 @@ impl Checker<'_> {
                 ));
             }
             self.issue8_checks(i, h)?;
+            if let Some(o) = &h.hostile {
+                for (k, t) in o.targets.iter().enumerate() {
+                    let tp = p("host").idx(i).key("hostile").key("targets").idx(k);
+                    let th = self.need_host(tp.clone(), t)?;
+                    if !matches!(th.role, Role::Kdc | Role::Relay | Role::App | Role::Printer) {
+                        return Err((
+                            tp,
+                            format!(
+                                "`{t}` is a {}: hostile clients attack KDCs, relays and app servers",
+                                th.role
+                            ),
+                        ));
+                    }
+                }
+            }
         }
 
         // Timeline.
