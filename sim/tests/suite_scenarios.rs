@@ -84,3 +84,44 @@ fn malformed_storm_leaves_every_party_serving() {
         r.violations
     );
 }
+
+#[test]
+fn clock_skew_6min_recovers_from_the_kdc_time_and_strict_clients_fail_fast() {
+    let r = passes("clock-skew-6min", 1);
+    let skew_errors = |l: &kerbside_sim::results::LogonRecord| {
+        l.report.as_ref().map_or(0, |rep| {
+            rep.attempts
+                .iter()
+                .filter(|a| {
+                    matches!(
+                        a.result,
+                        kerbside_sim::logon::AttemptResult::KrbError { code: 37, .. }
+                    )
+                })
+                .count()
+        })
+    };
+    let first = &r.logons[0];
+    assert_eq!(first.label.as_deref(), Some("skewed"));
+    assert_eq!(
+        skew_errors(first),
+        1,
+        "one KRB_AP_ERR_SKEW, then the corrected retry"
+    );
+    assert_eq!(skew_errors(&r.logons[1]), 0, "the offset is remembered");
+    let strict = r
+        .logons
+        .iter()
+        .find(|l| l.label.as_deref() == Some("no-timesync"))
+        .unwrap();
+    assert_eq!(skew_errors(strict), 1);
+    // Without the skew nothing needs correcting: the first logon takes the
+    // usual three exchanges.
+    let fixed = text("clock-skew-6min").replace("skew = \"-6m\"", "skew = \"0s\"");
+    let r = run_text("clock-skew-6min", &fixed, 1);
+    assert_eq!(skew_errors(&r.logons[0]), 0);
+    assert!(
+        !r.passed,
+        "the strict laptop now succeeds, against its expectation"
+    );
+}
