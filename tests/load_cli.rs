@@ -116,6 +116,8 @@ fn load_counts_the_measured_window_and_the_servers_cost() {
                 "500ms",
                 "--server-pid",
                 &pid,
+                "--upstream-pid",
+                &pid,
             ],
         );
         let n = v["as_rep"].as_u64().unwrap();
@@ -141,6 +143,9 @@ fn load_counts_the_measured_window_and_the_servers_cost() {
             server["vm_hwm_kib"].as_u64().unwrap(),
         );
         assert!(rss > 1000 && hwm >= rss, "{v}");
+        // The same process as "upstream": measured alike, reported apart.
+        assert_eq!(v["upstream"]["processes"], 1, "{v}");
+        assert!(v["upstream"]["cpu_s"].as_f64().unwrap() > 0.0, "{v}");
         assert!(v["client_cpu_us_per_as_rep"].as_f64().unwrap() > 0.0, "{v}");
     }
     // Without --preauth, alice's requests are answered with

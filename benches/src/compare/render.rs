@@ -96,6 +96,13 @@ impl Row<'_> {
     fn client_cpu(&self) -> Option<f64> {
         self.r.median(&self.c, |x| x.client_cpu_us_per_as_rep)
     }
+    fn upstream_cpu(&self) -> Option<f64> {
+        self.r.median(&self.c, LoadResult::upstream_cpu_us)
+    }
+    /// Server + upstream + load generator CPU per AS-REP.
+    fn total_cpu(&self) -> Option<f64> {
+        Some(self.cpu()? + self.upstream_cpu().unwrap_or(0.0) + self.client_cpu()?)
+    }
     fn failures(&self) -> u64 {
         self.r.runs(&self.c).iter().map(LoadResult::failures).sum()
     }
@@ -132,8 +139,8 @@ pub fn render(
     let _ = writeln!(w, "```sh\n{}\n```\n", env.command);
     targets_section(w, checks);
     method_section(w, env);
-    kdc_section(w, r, concurrencies);
-    relay_section(w, r, concurrencies);
+    kdc_section(w, r, concurrencies, env.cores);
+    relay_section(w, r, concurrencies, env.cores);
     memory_section(w, r);
     profiles_section(w, profiles);
     runs_section(w, r);
@@ -195,7 +202,7 @@ cores with the server, as it did in every cell.\n"
     );
 }
 
-fn kdc_section(w: &mut String, r: &Results, concurrencies: &[usize]) {
+fn kdc_section(w: &mut String, r: &Results, concurrencies: &[usize], cores: usize) {
     let _ = writeln!(w, "## KDC: kerbside serve kdc vs MIT krb5kdc (AS-REP/s)\n");
     let _ = writeln!(
         w,
@@ -233,9 +240,29 @@ fn kdc_section(w: &mut String, r: &Results, concurrencies: &[usize]) {
             }
         }
     }
+    let _ = writeln!(w);
+    for t in [Transport::Udp, Transport::Tcp] {
+        let mit = row(r, Server::MitKdc, t, false, TARGET_CONCURRENCY);
+        let ours = row(r, Server::KerbsideKdc, t, false, TARGET_CONCURRENCY);
+        if let (Some(m), Some(o), Some(mc), Some(ot)) =
+            (mit.cpu(), ours.cpu(), mit.client_cpu(), ours.total_cpu())
+        {
+            let _ = writeln!(
+                w,
+                "CPU budget, {} nopreauth, {TARGET_CONCURRENCY} clients: MIT's KDC is one single-threaded process at {m:.0} µs per AS-REP, so it cannot pass {:.0}/s on any number of CPUs (with the load generator's {mc:.0} µs, {:.0}/s on {cores}); kerbside's KDC and the load generator together cost {ot:.0} µs per AS-REP ({o:.0} + {:.0}), at most {:.0}/s on {cores} CPUs. Measured: {} vs {}.\n",
+                t.name(),
+                1e6 / m,
+                (cores as f64 * 1e6 / (m + mc)).min(1e6 / m),
+                ot - o,
+                cores as f64 * 1e6 / ot,
+                num(mit.rate(), 0),
+                num(ours.rate(), 0),
+            );
+        }
+    }
     let _ = writeln!(
         w,
-        "\n\"ratio\" is kerbside over MIT in AS-REP/s; \"CPU ratio\" is MIT's CPU per AS-REP over kerbside's. \
+        "\"ratio\" is kerbside over MIT in AS-REP/s; \"CPU ratio\" is MIT's CPU per AS-REP over kerbside's. \
 MIT's default (Debian's kdc.conf) records the last successful pre-authenticated logon \
 and the lockout counters in its database: a database write per `alice` AS-REP. \
 With `disable_last_success = true` and `disable_lockout = true`:\n"
@@ -266,7 +293,7 @@ With `disable_last_success = true` and `disable_lockout = true`:\n"
     let _ = writeln!(w);
 }
 
-fn relay_section(w: &mut String, r: &Results, concurrencies: &[usize]) {
+fn relay_section(w: &mut String, r: &Results, concurrencies: &[usize], cores: usize) {
     let _ = writeln!(
         w,
         "## KKDCP relay: kerbside serve relay vs kdcproxy (HTTPS keep-alive, nopreauth)\n"
@@ -278,12 +305,9 @@ loaded directly over TCP, the baseline for the latency a relay adds.\n"
     );
     let _ = writeln!(
         w,
-        "| clients | KDC direct /s | KDC p50 ms | kerbside relay /s | p50 / p99 ms | kdcproxy /s | p50 / p99 ms | ratio | p50 added: kerbside / kdcproxy ms | relay CPU µs/AS-REP: kerbside / kdcproxy | failures (direct / kerbside / kdcproxy) |"
+        "| clients | KDC direct /s | KDC p50 ms | kerbside relay /s | p50 / p99 ms | kdcproxy /s | p50 / p99 ms | ratio | p50 added: kerbside / kdcproxy ms | failures (direct / kerbside / kdcproxy) |"
     );
-    let _ = writeln!(
-        w,
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-    );
+    let _ = writeln!(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &n in concurrencies {
         let d = row(r, Server::KerbsideKdc, Transport::Tcp, false, n);
         let k = row(r, Server::KerbsideRelay, Transport::Https, false, n);
@@ -294,7 +318,7 @@ loaded directly over TCP, the baseline for the latency a relay adds.\n"
         };
         let _ = writeln!(
             w,
-            "| {n} | {} | {} | {} | {} / {} | {} | {} / {} | {} | {} / {} | {} / {} | {} / {} / {} |",
+            "| {n} | {} | {} | {} | {} / {} | {} | {} / {} | {} | {} / {} | {} / {} / {} |",
             num(d.rate(), 0),
             ms(d.p50()),
             num(k.rate(), 0),
@@ -306,12 +330,37 @@ loaded directly over TCP, the baseline for the latency a relay adds.\n"
             ratio(k.rate(), p.rate()),
             added(&k),
             added(&p),
-            num(k.cpu(), 1),
-            num(p.cpu(), 1),
             d.failures(),
             k.failures(),
             p.failures(),
         );
+    }
+    let _ = writeln!(
+        w,
+        "\nCPU per relayed AS-REP, µs (medians): the relay, the KDC behind it and the load generator \
+all run on this machine's {cores} CPUs, so their sum bounds the rate (\"ceiling\" = {cores} CPUs / sum; \
+kernel work the processes do not account and the machine's other load come on top).\n"
+    );
+    let _ = writeln!(
+        w,
+        "| clients | relay | relay CPU | KDC behind it | load generator | sum | ceiling /s | measured /s |"
+    );
+    let _ = writeln!(w, "|---:|---|---:|---:|---:|---:|---:|---:|");
+    for &n in concurrencies {
+        for server in [Server::KerbsideRelay, Server::Kdcproxy] {
+            let x = row(r, server, Transport::Https, false, n);
+            let _ = writeln!(
+                w,
+                "| {n} | {} | {} | {} | {} | {} | {} | {} |",
+                server.label(),
+                num(x.cpu(), 1),
+                num(x.upstream_cpu(), 1),
+                num(x.client_cpu(), 1),
+                num(x.total_cpu(), 1),
+                num(x.total_cpu().map(|t| cores as f64 * 1e6 / t), 0),
+                num(x.rate(), 0),
+            );
+        }
     }
     let _ = writeln!(w);
 }
@@ -443,5 +492,11 @@ mod tests {
             "{md}"
         );
         assert!(!md.contains("**no**"), "{md}");
+        // CPU budget: relay 38.5 + no upstream + generator 78.8 µs on 2 CPUs.
+        assert!(
+            md.contains("| 8 | kerbside serve relay | 38.5 | - | 78.8 | 117.3 | 17050 |"),
+            "{md}"
+        );
+        assert!(md.contains("CPU budget, tcp nopreauth, 8 clients"), "{md}");
     }
 }

@@ -27,6 +27,10 @@ pub struct LoadResult {
     pub client_cpu_us_per_as_rep: Option<f64>,
     /// The server's usage (with `--server-pid`).
     pub server: Option<ServerResult>,
+    /// The usage of what is behind the server (with `--upstream-pid`: the
+    /// KDC behind a relay).
+    #[serde(default)]
+    pub upstream: Option<ServerResult>,
 }
 
 /// Latency percentiles in microseconds.
@@ -79,6 +83,11 @@ impl LoadResult {
     /// Server CPU per AS-REP, microseconds.
     pub fn server_cpu_us(&self) -> Option<f64> {
         self.server.as_ref().and_then(|s| s.cpu_us_per_as_rep)
+    }
+
+    /// Upstream (KDC behind a relay) CPU per AS-REP, microseconds.
+    pub fn upstream_cpu_us(&self) -> Option<f64> {
+        self.upstream.as_ref().and_then(|s| s.cpu_us_per_as_rep)
     }
 }
 

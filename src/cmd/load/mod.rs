@@ -110,6 +110,10 @@ pub(crate) struct Args {
     /// resident and peak memory at the end (Linux /proc).
     #[arg(long = "server-pid", value_name = "PID", value_delimiter = ',')]
     server_pids: Vec<u32>,
+    /// Process(es) behind the target, measured the same way but reported
+    /// apart (`upstream` in the JSON): e.g. the KDC behind a relay.
+    #[arg(long = "upstream-pid", value_name = "PID", value_delimiter = ',')]
+    upstream_pids: Vec<u32>,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
@@ -132,6 +136,7 @@ struct Plan {
     threads: usize,
     etypes: Vec<EncType>,
     server_pids: Vec<u32>,
+    upstream_pids: Vec<u32>,
     json: bool,
     /// KKDCP: keep-alive or a connection per request.
     mode: ConnectionMode,
@@ -230,6 +235,7 @@ fn plan(args: Args) -> Result<Plan, CliError> {
         threads: args.threads,
         etypes,
         server_pids: args.server_pids,
+        upstream_pids: args.upstream_pids,
         json: args.json,
     })
 }
@@ -251,8 +257,10 @@ impl Window {
 pub(crate) fn run(args: Args) -> CmdResult {
     let plan = plan(args)?;
     let key = probe(&plan)?;
-    // Fails early (before any load) when a --server-pid is not there.
+    // Fails early (before any load) when a PID is not there.
     procfs::sample(&plan.server_pids).map_err(|e| CliError::input(format!("--server-pid: {e}")))?;
+    procfs::sample(&plan.upstream_pids)
+        .map_err(|e| CliError::input(format!("--upstream-pid: {e}")))?;
     // Wall-clock measurement is this command's purpose.
     #[allow(clippy::disallowed_methods)]
     let start = Instant::now();
@@ -273,11 +281,11 @@ pub(crate) fn run(args: Args) -> CmdResult {
     }
     // The sampler: the server's and our own CPU at the window's edges.
     std::thread::sleep(window.from.saturating_duration_since(start));
-    let before = measure_point(&plan.server_pids)?;
+    let before = measure_point(&plan)?;
     #[allow(clippy::disallowed_methods)]
     let now = Instant::now();
     std::thread::sleep(window.until.saturating_duration_since(now));
-    let after = measure_point(&plan.server_pids)?;
+    let after = measure_point(&plan)?;
     let mut total = Stats::new()?;
     for th in threads {
         let stats = th
@@ -288,13 +296,8 @@ pub(crate) fn run(args: Args) -> CmdResult {
     let measured = Measured {
         seconds: plan.duration.as_secs_f64(),
         client_cpu: after.own.saturating_sub(before.own),
-        server: (!plan.server_pids.is_empty()).then(|| ServerUsage {
-            pids: plan.server_pids.clone(),
-            processes: after.server.cpu.len(),
-            cpu: procfs::cpu_between(&before.server, &after.server),
-            rss_kib: after.server.rss_kib,
-            hwm_kib: after.server.hwm_kib,
-        }),
+        server: usage(&plan.server_pids, &before.server, &after.server),
+        upstream: usage(&plan.upstream_pids, &before.upstream, &after.upstream),
     };
     report::print(&plan, &total, &measured);
     Ok(if total.ok > 0 {
@@ -304,20 +307,37 @@ pub(crate) fn run(args: Args) -> CmdResult {
     })
 }
 
+/// What processes `pids` used between two samples (`None` without PIDs).
+fn usage(pids: &[u32], before: &procfs::Sample, after: &procfs::Sample) -> Option<ServerUsage> {
+    (!pids.is_empty()).then(|| ServerUsage {
+        pids: pids.to_vec(),
+        processes: after.cpu.len(),
+        cpu: procfs::cpu_between(before, after),
+        rss_kib: after.rss_kib,
+        hwm_kib: after.hwm_kib,
+    })
+}
+
 /// The CPU and memory figures taken at one edge of the window.
 struct Point {
     server: procfs::Sample,
+    upstream: procfs::Sample,
     own: Duration,
 }
 
-fn measure_point(server_pids: &[u32]) -> Result<Point, CliError> {
-    let server = if server_pids.is_empty() {
-        procfs::Sample::default()
-    } else {
-        procfs::sample(server_pids).map_err(|e| CliError::runtime(format!("--server-pid: {e}")))?
+fn measure_point(plan: &Plan) -> Result<Point, CliError> {
+    let sample = |pids: &[u32], flag: &str| {
+        if pids.is_empty() {
+            Ok(procfs::Sample::default())
+        } else {
+            procfs::sample(pids).map_err(|e| CliError::runtime(format!("{flag}: {e}")))
+        }
     };
-    let own = procfs::own_cpu().map_err(|e| CliError::runtime(e.to_string()))?;
-    Ok(Point { server, own })
+    Ok(Point {
+        server: sample(&plan.server_pids, "--server-pid")?,
+        upstream: sample(&plan.upstream_pids, "--upstream-pid")?,
+        own: procfs::own_cpu().map_err(|e| CliError::runtime(e.to_string()))?,
+    })
 }
 
 /// One untimed exchange with the password: checks it, learns the salt,
@@ -482,6 +502,7 @@ mod tests {
             warmup: "0s".into(),
             timeout: "1s".into(),
             server_pids: Vec::new(),
+            upstream_pids: Vec::new(),
             threads: 1,
             enctypes: vec!["18".into()],
             json: false,

@@ -103,6 +103,8 @@ pub(super) struct Measured {
     /// This process (every load thread).
     pub(super) client_cpu: Duration,
     pub(super) server: Option<ServerUsage>,
+    /// Processes behind the target (`--upstream-pid`).
+    pub(super) upstream: Option<ServerUsage>,
 }
 
 /// Microseconds of `cpu` per AS-REP (`None` without AS-REPs).
@@ -117,7 +119,7 @@ pub(super) fn print(plan: &Plan, s: &Stats, m: &Measured) {
     let transport_errors: u64 = s.transport_errors.values().sum();
     let client_us = per_request_us(m.client_cpu, s.ok);
     if plan.json {
-        let server = m.server.as_ref().map(|u| {
+        let usage = |u: &ServerUsage| {
             serde_json::json!({
                 "pids": u.pids,
                 "processes": u.processes,
@@ -126,7 +128,7 @@ pub(super) fn print(plan: &Plan, s: &Stats, m: &Measured) {
                 "vm_rss_kib": u.rss_kib,
                 "vm_hwm_kib": u.hwm_kib,
             })
-        });
+        };
         let v = serde_json::json!({
             "target": plan.target.to_string(),
             "client": plan.client.to_string(),
@@ -145,7 +147,8 @@ pub(super) fn print(plan: &Plan, s: &Stats, m: &Measured) {
             "bad_replies": s.bad_replies,
             "client_cpu_s": m.client_cpu.as_secs_f64(),
             "client_cpu_us_per_as_rep": client_us,
-            "server": server,
+            "server": m.server.as_ref().map(usage),
+            "upstream": m.upstream.as_ref().map(usage),
         });
         println!("{v}");
         return;
@@ -172,9 +175,10 @@ pub(super) fn print(plan: &Plan, s: &Stats, m: &Measured) {
     if let Some(us) = client_us {
         println!("  load generator CPU: {us:.1} us/AS-REP");
     }
-    if let Some(u) = &m.server {
+    for (what, u) in [("server", &m.server), ("upstream", &m.upstream)] {
+        let Some(u) = u else { continue };
         println!(
-            "  server CPU ({} process(es)): {:.2} s = {} us/AS-REP; VmRSS {} KiB, VmHWM {} KiB",
+            "  {what} CPU ({} process(es)): {:.2} s = {} us/AS-REP; VmRSS {} KiB, VmHWM {} KiB",
             u.processes,
             u.cpu.as_secs_f64(),
             per_request_us(u.cpu, s.ok).map_or("-".to_owned(), |v| format!("{v:.1}")),

@@ -253,7 +253,10 @@ fn load(run: &Run, lab: &Lab, cell: &Cell) -> Result<LoadResult, CompareError> {
         c.arg("--preauth");
     }
     if cell.transport == Transport::Https {
+        // Both relays front kerbside serve kdc: its CPU per AS-REP is part
+        // of what the relayed path costs the machine.
         c.arg("--keep-alive").arg("--ca").arg(&lab.pki.ca);
+        c.args(["--upstream-pid", &lab.kdc.pid().to_string()]);
     }
     let out = c.output().map_err(|e| CompareError::Process {
         what: "kerbside load".into(),
