@@ -515,10 +515,16 @@ pub enum KdcTransport {
 pub struct KdcInput {
     /// Transport.
     pub transport: KdcTransport,
-    /// How often the same bytes are sent; the expectation is for the last
-    /// reply (2 = a replay).
+    /// How often the request is sent; the expectation is for the last
+    /// reply (2 = a retransmission, or a replay with `resendAltered`).
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub sends: u32,
+    /// Every send after the first carries one more padata, outside the
+    /// checksummed body ([`crate::recipe::altered_copy`]): a different
+    /// TGS-REQ with the same authenticator, which a lookaside cache does
+    /// not answer and the replay cache must refuse.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub resend_altered: bool,
     /// The request bytes (bare Kerberos message, no record mark).
     pub request_hex: String,
     /// How the request is built.

@@ -67,6 +67,35 @@ pub struct Built {
     pub reply_key: Option<(Key, u32)>,
 }
 
+/// The bytes of each send of a test: `request` itself, and with
+/// `resend_altered` its [`altered_copy`] for every send after the first.
+pub fn sends(request: &[u8], sends: u32, resend_altered: bool) -> Result<Vec<Vec<u8>>, String> {
+    let mut out = vec![request.to_vec()];
+    for _ in 1..sends.max(1) {
+        out.push(if resend_altered {
+            altered_copy(request)?
+        } else {
+            request.to_vec()
+        });
+    }
+    Ok(out)
+}
+
+/// A TGS-REQ carrying the same PA-TGS-REQ (so the same authenticator) and
+/// body, plus a KERB-PA-PAC-REQUEST { include-pac FALSE } padata (MS-KILE
+/// §2.2.3): the authenticator's checksum covers only the body (RFC 4120
+/// §3.3.2), so this is what an attacker who copied a request can send
+/// that is not the same bytes. KDCs without PACs ignore the padata.
+pub fn altered_copy(request: &[u8]) -> Result<Vec<u8>, String> {
+    let mut req: TgsReq = kerbside_wire::krb::decode_der(request)
+        .map_err(|e| format!("resendAltered needs a TGS-REQ: {e}"))?;
+    req.padata.get_or_insert_with(Vec::new).push(PaData::new(
+        padata_type::PA_PAC_REQUEST,
+        vec![0x30, 0x05, 0xa0, 0x03, 0x01, 0x01, 0x00],
+    ));
+    Ok(req.build())
+}
+
 /// Builds a request. `tgt` supplies the ticket of an `as-exchange` TGS
 /// recipe on a live run; without it such tickets are forged with the
 /// krbtgt key (the fixed vector bytes).

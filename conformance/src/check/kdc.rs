@@ -1,7 +1,8 @@
 //! `KdcExchange` tests against kerbside's KDC core: the request bytes are
 //! first rebuilt from the recipe (they must match: the recipe is what a
-//! live run sends), then sent `sends` times to a fresh KDC at the group
-//! clock, and the last answer is graded.
+//! live run sends), then sent `sends` times (altered after the first with
+//! `resendAltered`) to a fresh KDC at the group clock, and the last answer
+//! is graded.
 
 use std::time::SystemTime;
 
@@ -108,10 +109,14 @@ pub fn evaluate(group: &KdcGroup, t: &Test<KdcInput, KdcExpected>) -> Evaluation
         KdcTransport::Udp => Transport::Udp,
         KdcTransport::Tcp => Transport::Tcp,
     };
+    let sends = match recipe::sends(&built.bytes, t.input.sends, t.input.resend_altered) {
+        Ok(s) => s,
+        Err(e) => return Evaluation::fail("recipe", e),
+    };
     let mut rng = ChaCha12Rng::seed_from_u64(0x6b64_6300 ^ u64::from(t.tc_id));
     let mut last = None;
-    for _ in 0..t.input.sends.max(1) {
-        last = match kdc.handle(&built.bytes, transport, group.now, &mut rng) {
+    for bytes in &sends {
+        last = match kdc.handle(bytes, transport, group.now, &mut rng) {
             Outcome::Reply(r) => Some(r),
             Outcome::Drop(_) => None,
         };

@@ -184,6 +184,7 @@ pub(crate) fn kt(
         KdcInput {
             transport,
             sends: 1,
+            resend_altered: false,
             request_hex: hex::encode(bytes),
             recipe,
         },
@@ -212,6 +213,7 @@ fn raw(
         KdcInput {
             transport,
             sends: 1,
+            resend_altered: false,
             request_hex: hex::encode(bytes),
             recipe: KdcRecipe::Raw(RawRecipe { clock_bound }),
         },
@@ -1166,18 +1168,38 @@ fn tgs_suite() -> VectorFile {
         f(&mut tk);
         tgs(tk, app)
     };
+    // The same bytes twice are a retransmission: MIT's lookaside cache and
+    // kerbside's answer with the first reply; a KDC without one finds the
+    // authenticator in its replay cache. The replay that must be refused is
+    // 15035: the authenticator in a request that is not the same bytes.
     let mut replay = kt(
         &p,
         15013,
         "kdc.tgs.replay",
-        "The same TGS-REQ twice: the second authenticator is a replay (MIT's lookaside cache returns the first reply again instead).",
+        "The same TGS-REQ twice (a retransmission): a lookaside cache (MIT, kerbside) answers the copy with the first TGS-REP; a KDC without one refuses the authenticator as a replay (KRB_AP_ERR_REPEAT). Both conform.",
+        &["Replay"],
+        Acceptable,
+        Tcp,
+        t(tgs(issued(), app)),
+        KdcExpected {
+            alternatives: strings(&["krb-error 34"]),
+            ..ok_checks(ReplyChecks::default())
+        },
+    );
+    replay.input.sends = 2;
+    let mut replay_elsewhere = kt(
+        &p,
+        15035,
+        "kdc.tgs.replay-in-another-request",
+        "A TGS-REQ, then a copy with one more padata (PA-PAC-REQUEST) and the same PA-TGS-REQ: the authenticator is a replay whatever else changed (KRB_AP_ERR_REPEAT).",
         &["Replay"],
         Invalid,
         Tcp,
         t(tgs(issued(), app)),
-        error_or(34, &["tgs-rep"]),
+        error(34),
     );
-    replay.input.sends = 2;
+    replay_elsewhere.input.sends = 2;
+    replay_elsewhere.input.resend_altered = true;
     let renewable = |server: Option<&str>| TicketRecipe {
         server: server.map(str::to_owned),
         flags: tf::INITIAL | tf::PRE_AUTHENT | tf::RENEWABLE,
@@ -1327,6 +1349,7 @@ fn tgs_suite() -> VectorFile {
             error(36),
         ),
         replay,
+        replay_elsewhere,
         kt(
             &p,
             15014,

@@ -554,7 +554,7 @@ const NOTES: &[Row] = &[
     (
         "Replay",
         BugType::AuthBypass,
-        "An authenticator seen before within the skew window gets KRB_AP_ERR_REPEAT (MIT's lookaside cache answers an identical request with the identical reply instead).",
+        "An authenticator seen before within the skew window gets KRB_AP_ERR_REPEAT. A request identical octet for octet to an earlier one is a retransmission: a lookaside cache (MIT, kerbside) answers it with the earlier reply.",
         &["RFC 4120 §3.2.3", "RFC 4120 §3.3.2"],
         &[],
     ),

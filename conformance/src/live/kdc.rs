@@ -260,9 +260,9 @@ impl KdcRunner {
             }
         };
         let mut last = None;
-        for _ in 0..input.sends.max(1) {
+        for bytes in recipe::sends(&built.bytes, input.sends, input.resend_altered)? {
             last = self
-                .send(&built.bytes, input.transport)
+                .send(&bytes, input.transport)
                 .map_err(|e| format!("transport: {e}"))?;
         }
         Ok(kdc_reply::evaluate(

@@ -1,5 +1,5 @@
 //! KDC configuration: realm, enctypes, clock skew, ticket limits, replay
-//! window, UDP reply size.
+//! window, UDP reply size, lookaside cache size.
 //!
 //! Everything the core consults at request time that is not a principal.
 //! Values are validated once ([`KdcConfig::validate`]) so the request path
@@ -47,6 +47,10 @@ pub struct KdcConfig {
     /// Largest reply sent over UDP; above it the KDC answers
     /// KRB_ERR_RESPONSE_TOO_BIG (RFC 4120 §7.2.1).
     pub udp_max_reply: usize,
+    /// Bytes of recent requests and their replies the lookaside cache
+    /// keeps (`crate::lookaside`), so a retransmitted request gets its
+    /// reply again. Default MIT's 10 MiB; 0 turns the cache off.
+    pub lookaside_capacity: usize,
 }
 
 impl KdcConfig {
@@ -66,6 +70,7 @@ impl KdcConfig {
             replay_window: Duration::from_secs(300),
             replay_capacity: 1_000_000,
             udp_max_reply: DEFAULT_UDP_MAX_REPLY,
+            lookaside_capacity: crate::lookaside::DEFAULT_CAPACITY,
         }
     }
 

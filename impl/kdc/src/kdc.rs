@@ -6,14 +6,15 @@
 //! | input | outcome |
 //! |---|---|
 //! | empty | [`DropReason::Empty`] |
+//! | identical, octet for octet, to a request answered within the replay window | that reply again, from the [`crate::lookaside`] cache (MIT's lookaside): a retransmission or the TCP retry after KRB_ERR_RESPONSE_TOO_BIG is not processed twice (which would refuse a TGS-REQ as a replay) |
 //! | first octet not AS-REQ (`6a`) or TGS-REQ (`6c`) | [`DropReason::NotARequest`]: answering replies or errors with errors would let two KDCs (or a spoofed source) ping-pong forever, and answering arbitrary datagrams makes a reflector |
 //! | AS-REQ/TGS-REQ tag but not a valid DER message | [`DropReason::Malformed`]: without a decoded request there is no realm or service to name in a KRB-ERROR (MIT drops these too) |
 //! | decoded AS-REQ / TGS-REQ | a reply: AS-REP / TGS-REP, or KRB-ERROR with the RFC 4120 code of the first failed check |
 //! | reply over UDP larger than `udp_max_reply` | KRB-ERROR KRB_ERR_RESPONSE_TOO_BIG instead (RFC 4120 §7.2.1), naked (never FAST-wrapped) so clients retry over TCP |
 //!
 //! A `Kdc` is cheap to clone; clones share the principal store, the
-//! configuration and the replay cache (real mode runs one clone per worker
-//! thread).
+//! configuration, the replay cache and the lookaside cache (real mode runs
+//! one clone per worker thread).
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -28,12 +29,14 @@ use crate::as_exchange;
 use crate::codes::ErrorCode;
 use crate::config::KdcConfig;
 use crate::error::ConfigError;
+use crate::lookaside::{self, CachedReply, Lookaside};
 use crate::name::{Principal, display_components};
 use crate::policy::{IssuePolicy, RealmPolicy};
 use crate::reject::Rejection;
 use crate::replay::ReplayCache;
 use crate::store::PrincipalStore;
 use crate::tgs_exchange;
+use crate::ticket::unix_secs;
 
 /// How the request arrived; UDP replies are size-limited.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,6 +104,9 @@ pub struct RequestSummary {
     pub server: Option<String>,
     /// The error code when the reply is a KRB-ERROR.
     pub error: Option<ErrorCode>,
+    /// The reply came from the lookaside cache: the same bytes were
+    /// answered recently, this copy was not processed again.
+    pub from_lookaside: bool,
 }
 
 /// An [`Outcome`] with its [`RequestSummary`].
@@ -128,6 +134,7 @@ pub struct Shared {
 pub struct Kdc {
     shared: Arc<Shared>,
     replay: Arc<ReplayCache>,
+    lookaside: Arc<Lookaside>,
 }
 
 impl Kdc {
@@ -167,6 +174,10 @@ impl Kdc {
             config.replay_window,
             config.replay_capacity,
         ));
+        let lookaside = Arc::new(Lookaside::new(
+            config.replay_window,
+            config.lookaside_capacity,
+        ));
         Ok(Kdc {
             shared: Arc::new(Shared {
                 config,
@@ -174,6 +185,7 @@ impl Kdc {
                 policy,
             }),
             replay,
+            lookaside,
         })
     }
 
@@ -190,6 +202,11 @@ impl Kdc {
     /// Authenticators currently in the replay cache.
     pub fn replay_cache_len(&self) -> usize {
         self.replay.len()
+    }
+
+    /// Replies currently in the lookaside cache.
+    pub fn lookaside_len(&self) -> usize {
+        self.lookaside.len()
     }
 
     /// Handles one request. See the module docs for when it drops.
@@ -216,6 +233,7 @@ impl Kdc {
             client: None,
             server: None,
             error: None,
+            from_lookaside: false,
         };
         let Some(&tag) = request.first() else {
             return Handled {
@@ -223,6 +241,16 @@ impl Kdc {
                 summary,
             };
         };
+        // MIT `dispatch.c`: the lookaside is consulted before decoding.
+        let now_secs = unix_secs(now);
+        let digest = lookaside::digest(request);
+        if let Some(hit) = self.lookaside.get(digest, request, now_secs) {
+            let summary = RequestSummary {
+                from_lookaside: true,
+                ..hit.summary
+            };
+            return self.deliver(hit.reply, summary, transport, now);
+        }
         let realm = self.shared.config.realm.as_str();
         let (result, sname) = match tag {
             0x6a => {
@@ -290,10 +318,37 @@ impl Kdc {
                 rejection.to_krb_error(realm, error_sname(sname, realm), now)
             }
         };
+        // KDC_ERR_SVC_UNAVAILABLE says the replay cache was full and the
+        // request was not taken: a retransmission deserves a new attempt.
+        if summary.error != Some(ErrorCode::KDC_ERR_SVC_UNAVAILABLE) {
+            self.lookaside.insert(
+                digest,
+                request,
+                CachedReply {
+                    reply: reply.clone(),
+                    summary: summary.clone(),
+                },
+                now_secs,
+            );
+        }
+        self.deliver(reply, summary, transport, now)
+    }
+
+    /// The reply as sent on `transport`: over UDP one larger than
+    /// `udp_max_reply` becomes KRB_ERR_RESPONSE_TOO_BIG (RFC 4120 §7.2.1),
+    /// and the client retries over TCP with the same bytes, which the
+    /// lookaside cache answers with the full reply.
+    fn deliver(
+        &self,
+        reply: Vec<u8>,
+        mut summary: RequestSummary,
+        transport: Transport,
+        now: SystemTime,
+    ) -> Handled {
         if transport == Transport::Udp && reply.len() > self.shared.config.udp_max_reply {
-            // RFC 4120 §7.2.1: the client retries over TCP.
             summary.error = Some(ErrorCode::KRB_ERR_RESPONSE_TOO_BIG);
             let too_big = Rejection::new(ErrorCode::KRB_ERR_RESPONSE_TOO_BIG, "");
+            let realm = self.shared.config.realm.as_str();
             return Handled {
                 outcome: Outcome::Reply(too_big.to_krb_error(realm, self.krbtgt_name(), now)),
                 summary,

@@ -16,7 +16,8 @@
 //!   exchanges, each documenting its checks and their error codes;
 //! * [`store`], [`principals_file`], [`load`]: principals and keys (TOML, MIT keytab);
 //! * [`policy`]: the issue-time hook LocalKDC plugs into;
-//! * [`replay`], [`lifetime`], [`etype`], [`ticket`], [`reject`]: the pieces;
+//! * [`replay`], [`lookaside`], [`lifetime`], [`etype`], [`ticket`],
+//!   [`reject`]: the pieces;
 //! * [`encode`]: the replies' DER, written in one pass (the hot path).
 //!
 //! Performance: long-term keys are derived once at load (string-to-key) and
@@ -39,6 +40,7 @@ pub mod kdc;
 pub mod lifetime;
 pub mod load;
 pub mod localkdc;
+pub mod lookaside;
 pub mod name;
 pub mod policy;
 pub mod preauth;

@@ -91,7 +91,8 @@ pub struct RequestRecord<'a> {
 impl fmt::Display for RequestRecord<'_> {
     /// `peer=127.0.0.1:5000 proto=udp msg=AS-REQ client=alice@LAB.TEST
     /// server=krbtgt/LAB.TEST@LAB.TEST outcome=error code=25
-    /// (KDC_ERR_PREAUTH_REQUIRED) len=221 us=41`
+    /// (KDC_ERR_PREAUTH_REQUIRED) len=221 us=41`; a reply from the
+    /// lookaside cache carries ` lookaside` after its length.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let proto = match self.transport {
             Transport::Udp => "udp",
@@ -120,6 +121,10 @@ impl fmt::Display for RequestRecord<'_> {
                     None => f.write_str(" outcome=ok")?,
                 }
                 write!(f, " len={len}")?;
+                if self.summary.from_lookaside {
+                    // A retransmission answered from the lookaside cache.
+                    f.write_str(" lookaside")?;
+                }
                 if !sent {
                     f.write_str(" send=failed")?;
                 }
@@ -438,6 +443,7 @@ impl<N: Net, C: Clock> KdcServer<N, C> {
             client: None,
             server: None,
             error: Some(ErrorCode::KRB_ERR_FIELD_TOOLONG),
+            from_lookaside: false,
         };
         self.log(
             peer,
