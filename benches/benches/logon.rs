@@ -4,11 +4,12 @@
 //!   (no network): native Kerberos (AS with the PREAUTH_REQUIRED round
 //!   trip, TGS, AP inside SPNEGO), IAKERB through the server, IAKERB to the
 //!   server's on-target LocalKDC, NTLM inside SPNEGO.
-//! * `logon/simulated`: the same logon inside the deterministic simulation
-//!   (turmoil world with KDC, relay and client hosts on a 1 ms network,
-//!   built and torn down per run) on each path the simulated client takes:
-//!   native TCP, native UDP, KKDCP through the relay over HTTPS after the
-//!   DC refused port 88.
+//! * `logon/simulated`: one logon inside the deterministic simulation
+//!   (turmoil world with KDC, relay, application server, printer and the
+//!   client's negotiator on a 1 ms network, built and torn down per run)
+//!   on each path: native TCP, native UDP, KKDCP through the relay after
+//!   the DC refused port 88, IAKERB through the application server, the
+//!   on-client LocalKDC, NTLM to a printer.
 //!
 //! `cargo bench -p kerbside-benches --bench logon`
 

@@ -417,8 +417,10 @@ mod tests {
             let t = lab.transcript(path, tick(500 + n), &mut rng).unwrap();
             assert_eq!(t.len(), n as usize, "{}", path.name());
         }
-        // The same instant twice is a replayed authenticator: refused.
+        // Two genuine logons in the same microsecond are not replays: the
+        // replay caches key on the authenticator's ciphertext tag too
+        // (MIT k5_rc_tag_from_ciphertext), and each encryption differs.
         let _ = lab.logon(Path::Native, tick(1000), &mut rng).unwrap();
-        assert!(lab.logon(Path::Native, tick(1000), &mut rng).is_err());
+        assert!(lab.logon(Path::Native, tick(1000), &mut rng).is_ok());
     }
 }

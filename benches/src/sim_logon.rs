@@ -1,13 +1,13 @@
-//! One logon per path inside the deterministic simulation (turmoil):
-//! client, KDC and relay as simulated hosts on a 1 ms network, the whole
-//! world built and torn down per run. What `kerbside run` pays per logon,
-//! in wall time; the simulated latency is deterministic and reported by
-//! `kerbside run`, not here.
+//! One logon per path inside the deterministic simulation (turmoil): the
+//! client's negotiator, the KDC, the relay and the application servers as
+//! simulated hosts on a 1 ms network, the whole world built and torn down
+//! per run. What `kerbside run` pays per logon, in wall time; the
+//! simulated latency is deterministic and reported by `kerbside run`, not
+//! here.
 //!
-//! The paths the simulated client takes today: native Kerberos over TCP or
-//! UDP, and the KKDCP relay. IAKERB, LocalKDC and NTLM join when their
-//! simulated parties land (the scenario format reserves `app` and
-//! `localkdc`); [`crate::handshake`] measures them in process meanwhile.
+//! Each scenario makes one logon of one user to one server take one path:
+//! the policy's stage order and a firewall `reject` on what the path must
+//! not use (refused at once: no timeout to wait out).
 
 use std::sync::Arc;
 
@@ -21,18 +21,33 @@ use crate::error::FixtureError;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SimPath {
-    /// RFC 4120 §7.2.2 to the DC.
+    /// RFC 4120 §7.2.2 to the DC, then AP to the application server.
     NativeTcp,
-    /// RFC 4120 §7.2.1 to the DC.
+    /// RFC 4120 §7.2.1 to the DC, then AP.
     NativeUdp,
-    /// MS-KKDCP through the relay (HTTPS), after the DC refused TCP
-    /// port 88 (a firewall `reject`: RST at once, no timeout to wait out).
+    /// MS-KKDCP through the relay (HTTPS) after the DC refused port 88.
     Kkdcp,
+    /// IAKERB: the KDC exchanges inside the SPNEGO exchange with the
+    /// application server, which relays them to the DC (DC and relay
+    /// refused to the client).
+    Iakerb,
+    /// The client's own on-client LocalKDC (computer account, enrolled
+    /// service) with the DC and relay refused.
+    LocalKdc,
+    /// NTLM inside SPNEGO to a printer never joined to the domain.
+    Ntlm,
 }
 
 impl SimPath {
-    /// Every path.
-    pub const ALL: [SimPath; 3] = [SimPath::NativeTcp, SimPath::NativeUdp, SimPath::Kkdcp];
+    /// Every path, in fallback-chain order.
+    pub const ALL: [SimPath; 6] = [
+        SimPath::NativeTcp,
+        SimPath::NativeUdp,
+        SimPath::Kkdcp,
+        SimPath::Iakerb,
+        SimPath::LocalKdc,
+        SimPath::Ntlm,
+    ];
 
     /// The path name the simulation records.
     pub fn name(self) -> &'static str {
@@ -40,37 +55,84 @@ impl SimPath {
             SimPath::NativeTcp => "native-tcp",
             SimPath::NativeUdp => "native-udp",
             SimPath::Kkdcp => "kkdcp",
+            SimPath::Iakerb => "iakerb",
+            SimPath::LocalKdc => "localkdc",
+            SimPath::Ntlm => "ntlm",
         }
     }
 
-    /// The `[policy]` that makes the client take this path first.
+    /// `[policy]` and its sections.
     fn policy(self) -> &'static str {
         match self {
-            SimPath::NativeTcp => "native_tcp = true\nnative_udp = false",
-            SimPath::NativeUdp => "native_tcp = false\nnative_udp = true",
-            SimPath::Kkdcp => "native_tcp = true\nnative_udp = false",
+            SimPath::NativeTcp => "order = [\"native\"]\n[policy.native]\ntcp = true\nudp = false",
+            SimPath::NativeUdp => "order = [\"native\"]\n[policy.native]\ntcp = false\nudp = true",
+            SimPath::Kkdcp => {
+                "order = [\"native\", \"kkdcp\"]\n[policy.native]\ntcp = true\nudp = false\n\
+                 [policy.kkdcp]\nrelays = [\"https://kdcproxy.corp.example/KdcProxy\"]"
+            }
+            SimPath::Iakerb => {
+                "order = [\"native\", \"iakerb\"]\n[policy.native]\ntcp = true\nudp = false\n\
+                 [policy.iakerb]\nenabled = true"
+            }
+            SimPath::LocalKdc => {
+                "order = [\"native\", \"localkdc\"]\n[policy.native]\ntcp = true\nudp = false\n\
+                 [policy.localkdc]\nenabled = true"
+            }
+            SimPath::Ntlm => {
+                "order = [\"native\"]\n[policy.native]\ntcp = true\nudp = false\n\
+                 [policy.ntlm]\nmode = \"allow\""
+            }
         }
     }
 
-    /// Firewall rules in force from the start.
-    fn firewall(self) -> &'static str {
+    /// What the client may not reach.
+    fn refused(self) -> &'static str {
         match self {
-            SimPath::NativeTcp | SimPath::NativeUdp => "",
-            SimPath::Kkdcp => {
-                "[[firewall]]\nid = \"no-kerberos\"\nfrom = \"laptop\"\nto = \"dc1\"\nproto = \"any\"\nport = 88\naction = \"reject\"\n"
+            SimPath::NativeTcp | SimPath::NativeUdp | SimPath::Ntlm => "[]",
+            SimPath::Kkdcp => "[\"dc1\"]",
+            SimPath::Iakerb | SimPath::LocalKdc => "[\"dc1\", \"relay\"]",
+        }
+    }
+
+    /// `logon` fields: who logs on to what.
+    fn logon(self) -> &'static str {
+        match self {
+            SimPath::LocalKdc => {
+                "user = \"LAPTOP$\"\nservice = \"HTTP/app.corp.example\"\nserver = \"app.corp.example\""
+            }
+            SimPath::Ntlm => "user = \"alice\"\nserver = \"printer.corp.example\"",
+            _ => {
+                "user = \"alice\"\nservice = \"HTTP/app.corp.example\"\nserver = \"app.corp.example\""
             }
         }
     }
 }
 
-/// The scenario: one logon of alice (AS with the PREAUTH_REQUIRED round
-/// trip, then a service ticket), expected on `path`.
+/// The scenario: one logon on `path`, expected to succeed there.
 pub fn scenario_text(path: SimPath) -> String {
+    let firewall = if path.refused() == "[]" {
+        String::new()
+    } else {
+        format!(
+            "[[firewall]]\nid = \"refused\"\nfrom = \"laptop\"\nto = {}\nproto = \"any\"\nport = \"*\"\naction = \"reject\"\n",
+            path.refused()
+        )
+    };
+    // The on-client LocalKDC exists, and the server trusts it, only on
+    // the LocalKDC path.
+    let (localkdc, app) = if path == SimPath::LocalKdc {
+        (
+            "[host.client.localkdc]\nservices = [\"HTTP/app.corp.example\"]\n",
+            "{ iakerb = true, trust_localkdc_of = [\"laptop\"] }",
+        )
+    } else {
+        ("", "{ iakerb = true }")
+    };
     format!(
         r#"name = "bench-{name}"
 description = "One logon on the {name} path (benchmark)."
 seeds = 1
-duration = "1m"
+duration = "10m"
 
 [[realm]]
 name = "CORP.EXAMPLE"
@@ -81,8 +143,12 @@ name = "alice"
 password = "Winter2026!alice"
 
 [[realm.principal]]
-name = "cifs/files.corp.example"
-password = "files-service-secret"
+name = "LAPTOP$"
+password = "laptop-machine-account-secret"
+
+[[realm.principal]]
+name = "HTTP/app.corp.example"
+password = "app-service-secret"
 
 [[host]]
 name = "dc1"
@@ -94,25 +160,35 @@ role = "relay"
 aliases = ["kdcproxy.corp.example"]
 
 [[host]]
+name = "app"
+role = "app"
+aliases = ["app.corp.example"]
+app = {app}
+
+[[host]]
+name = "printer"
+role = "printer"
+aliases = ["printer.corp.example"]
+
+[[host]]
 name = "laptop"
 role = "client"
-
+{localkdc}
 [network]
 latency = "1ms"
 
 {firewall}
 [policy]
 {policy}
-kdc_timeout = "3s"
-relays = ["https://kdcproxy.corp.example/KdcProxy"]
-relay_timeout = "10s"
+
+[policy.tickets]
+cache = false
 
 [[timeline]]
 at = "1s"
 action = "logon"
 client = "laptop"
-user = "alice"
-service = "cifs/files.corp.example"
+{logon}
 label = "bench"
 
 [[expect.logon]]
@@ -123,7 +199,7 @@ outcome = "success"
 "#,
         name = path.name(),
         policy = path.policy(),
-        firewall = path.firewall(),
+        logon = path.logon(),
     )
 }
 
@@ -165,8 +241,8 @@ mod tests {
     #[test]
     fn each_scenario_logs_on_by_its_path_only() {
         for path in SimPath::ALL {
-            let p = prepare(path).unwrap();
-            let r = run_once(&p, 1).unwrap();
+            let p = prepare(path).unwrap_or_else(|e| panic!("{}: {e}", path.name()));
+            let r = run_once(&p, 1).unwrap_or_else(|e| panic!("{}: {e}", path.name()));
             assert_eq!(
                 r.path_counts.get(path.name()).copied(),
                 Some(1),

@@ -11,7 +11,9 @@
 //!   relay outcomes (`relay:requests`, `relay:relayed`, `relay:rejected`,
 //!   ...) from the relay's audit lines, and what the hostile client's
 //!   messages got back (`hostile:messages`, `hostile:reply`,
-//!   `hostile:closed`, `hostile:refused`, ...).
+//!   `hostile:closed`, `hostile:refused`, ...), and the load balancer's
+//!   decisions (`balancer:chose:<backend>`, `balancer:down:<backend>`,
+//!   `balancer:up:<backend>`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -114,6 +116,13 @@ impl Invariant for AbuseCounters {
                     .and_then(|v| v.get("outcome").and_then(|o| o.as_str()).map(str::to_owned));
                 if let Some(o) = outcome {
                     self.bump(format!("relay:{o}"));
+                }
+            }
+            "balancer" => {
+                // Detail: `<host> <what> <backend> ...`.
+                let mut words = ev.detail.split_whitespace().skip(1);
+                if let (Some(what), Some(backend)) = (words.next(), words.next()) {
+                    self.bump(format!("balancer:{what}:{backend}"));
                 }
             }
             "hostile" => {

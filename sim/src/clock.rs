@@ -49,6 +49,13 @@ pub struct Timebase {
     hints: Mutex<BTreeSet<Duration>>,
 }
 
+/// How many ticks a hinted deadline is still honoured after it passed: a
+/// host's timer fires in the step its tokio clock reaches the deadline,
+/// which can be a tick or two after scenario time did (tokio rounds timer
+/// deadlines up to the millisecond), and a jump decided in between would
+/// carry it far past its time.
+pub const HINT_GRACE_TICKS: u32 = 3;
+
 impl Timebase {
     /// A time base starting at `epoch`.
     pub fn new(epoch: SystemTime) -> Arc<Self> {
@@ -78,12 +85,19 @@ impl Timebase {
         }
     }
 
-    /// The earliest hinted deadline after `after`; earlier hints (fired or
-    /// abandoned timers) are forgotten.
+    /// The earliest hinted deadline after `after`, or one that passed less
+    /// than [`HINT_GRACE_TICKS`] ticks ago (the runner then does not jump:
+    /// the timer may not have fired in its host yet, and jumping over it
+    /// would make it fire late). Older hints (fired or abandoned timers) are
+    /// forgotten.
     pub fn next_hint(&self, after: Duration) -> Option<Duration> {
+        let grace = match self.tick_ns.load(Ordering::Relaxed) {
+            u64::MAX => Duration::ZERO, // no tick set: no host runs
+            t => Duration::from_nanos(t).saturating_mul(HINT_GRACE_TICKS),
+        };
         let mut h = self.hints.lock().ok()?;
         while let Some(first) = h.first().copied() {
-            if first > after {
+            if first.saturating_add(grace) > after {
                 return Some(first);
             }
             h.pop_first();

@@ -214,6 +214,7 @@ impl Prepared {
             let opts = h.relay.clone().unwrap_or_default();
             let mut names = vec![h.name.clone()];
             names.extend(h.aliases.iter().cloned());
+            names.extend(opts.cert_names.iter().cloned());
             // The certificate key comes from the scenario and host names, not
             // the seed: every seed sees the same certificate.
             let seed: [u8; 32] =
@@ -617,6 +618,7 @@ impl<'p> Driver<'p> {
 
         let tick = s.tick.0;
         self.timebase.set_tick(tick);
+        self.warp.set_tick(tick);
         let max_logon = s.expect.max_logon_time.0;
         let mut next_item = 0usize;
         let mut steps: u64 = 0;

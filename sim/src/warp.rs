@@ -40,6 +40,8 @@ struct HostWarp {
 #[derive(Debug, Default)]
 pub(crate) struct Warp {
     hosts: BTreeMap<String, HostWarp>,
+    /// turmoil's tick (see [`Warp::follow`]).
+    tick: Cell<Duration>,
 }
 
 impl Warp {
@@ -50,7 +52,13 @@ impl Warp {
                 .into_iter()
                 .map(|h| (h.to_owned(), HostWarp::default()))
                 .collect(),
+            tick: Cell::new(Duration::ZERO),
         })
+    }
+
+    /// Sets turmoil's tick.
+    pub(crate) fn set_tick(&self, tick: Duration) {
+        self.tick.set(tick);
     }
 
     /// Asks every host to move its tokio clock forward by `by` in its next
@@ -74,7 +82,15 @@ impl Warp {
             h.notify.notified().await;
             let by = h.pending.replace(Duration::ZERO);
             if !by.is_zero() {
-                tokio::time::advance(by).await;
+                // turmoil steps a host with `sleep(tick)`: a jump of `by`
+                // inside that step ends the sleep at once, so the step
+                // moves the host's clock `by` instead of `by + tick`.
+                // Advancing by the tick too keeps the host's tokio clock
+                // on scenario time (without it, each jump left the host
+                // one tick behind, and a hinted timer could still be
+                // pending when the runner judged it fired and jumped
+                // past it).
+                tokio::time::advance(by + self.tick.get()).await;
             }
         }
     }

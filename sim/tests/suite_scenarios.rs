@@ -125,3 +125,27 @@ fn clock_skew_6min_recovers_from_the_kdc_time_and_strict_clients_fail_fast() {
         "the strict laptop now succeeds, against its expectation"
     );
 }
+
+#[test]
+fn multi_relay_failover_routes_around_the_dead_relay_and_takes_it_back() {
+    let r = passes("multi-relay-failover", 1);
+    let count = |k: &str| r.coverage.get(k).copied().unwrap_or(0);
+    assert_eq!(r.path_counts.get("kkdcp"), Some(&21), "{:?}", r.path_counts);
+    assert_eq!(count("balancer:down:relay-a"), 1, "{:?}", r.coverage);
+    assert_eq!(count("balancer:up:relay-a"), 1, "{:?}", r.coverage);
+    assert!(count("balancer:chose:relay-b") >= 5);
+    assert!(count("balancer:chose:relay-c") >= 5);
+    // Relay A serves only before its crash and after its restart: 1 logon
+    // of the first round, 2 of the six after it is back.
+    assert_eq!(count("balancer:chose:relay-a"), 3, "{:?}", r.coverage);
+    assert_eq!(count("balancer:failed:all"), 0);
+
+    // With no balancer health check and a connect timeout longer than the
+    // clients' KKDCP timeout, a logon sent to the dead relay fails: the
+    // scenario notices a balancer that keeps a dead backend in rotation.
+    let broken = text("multi-relay-failover")
+        .replace("health_every = \"10s\"", "health_every = \"2h\"")
+        .replace("connect_timeout = \"1s\"", "connect_timeout = \"30s\"");
+    let b = run_text("multi-relay-failover", &broken, 1);
+    assert!(!b.passed, "a balancer that cannot see A is dead must fail");
+}

@@ -51,7 +51,10 @@ fn a_planted_relay_bug_is_found_shrunk_and_replayed() {
         f.shrunk.events
     );
     let text = f.scenario_file("out/swarm/x.toml");
-    assert!(text.contains("--plant-bug relay-forwards-undeclared-realm"), "{text}");
+    assert!(
+        text.contains("--plant-bug relay-forwards-undeclared-realm"),
+        "{text}"
+    );
     assert!(text.contains(&format!("--seed {}", f.shrunk.seed)));
 
     // The file replays the failure with the bug, and passes without it.

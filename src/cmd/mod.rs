@@ -9,9 +9,9 @@ pub(crate) mod conform;
 pub(crate) mod decode;
 pub(crate) mod fuzz;
 pub(crate) mod fuzz_scenarios;
+pub(crate) mod load;
 pub(crate) mod replay;
 pub(crate) mod run;
-pub(crate) mod load;
 pub(crate) mod serve;
 pub(crate) mod serve_app;
 pub(crate) mod serve_kdc;
@@ -30,12 +30,18 @@ pub(crate) struct CliError {
 impl CliError {
     /// Bad input (malformed file, undecodable bytes): exit code 2.
     pub(crate) fn input(message: impl Into<String>) -> Self {
-        Self { message: message.into(), code: 2 }
+        Self {
+            message: message.into(),
+            code: 2,
+        }
     }
 
     /// Environment or runtime failure (I/O, bind, unreachable peer): exit code 1.
     pub(crate) fn runtime(message: impl Into<String>) -> Self {
-        Self { message: message.into(), code: 1 }
+        Self {
+            message: message.into(),
+            code: 1,
+        }
     }
 
     pub(crate) fn exit_code(&self) -> ExitCode {

@@ -21,7 +21,9 @@ impl Net for TokioNet {
         tokio::net::lookup_host((host, port))
             .await?
             .next()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("no address for {host}")))
+            .ok_or_else(|| {
+                io::Error::new(io::ErrorKind::NotFound, format!("no address for {host}"))
+            })
     }
 
     async fn connect(&self, addr: SocketAddr) -> io::Result<Self::TcpStream> {

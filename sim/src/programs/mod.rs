@@ -24,6 +24,7 @@ use crate::world::World;
 
 pub mod app;
 pub mod attacker;
+pub mod balancer;
 pub mod client;
 pub mod echo;
 pub mod hostile;
@@ -191,6 +192,7 @@ pub(crate) async fn run(ctx: HostCtx) -> turmoil::Result {
         Role::App | Role::Printer => app::run(ctx).await,
         Role::Attacker => attacker::run(ctx).await,
         Role::Hostile => hostile::run(ctx).await,
+        Role::Balancer => balancer::run(ctx).await,
         other => Err(format!("role `{other}` has no simulated program").into()),
     }
 }

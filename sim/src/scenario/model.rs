@@ -169,6 +169,8 @@ pub enum Role {
     /// A hostile client: malformed and truncated messages, or requests a
     /// relay must refuse (open-proxy abuse).
     Hostile,
+    /// A TCP load balancer in front of several relays.
+    Balancer,
 }
 
 impl Role {
@@ -185,6 +187,7 @@ impl Role {
             Role::Echo => "echo",
             Role::Leaker => "leaker",
             Role::Hostile => "hostile",
+            Role::Balancer => "balancer",
         }
     }
 }
@@ -239,6 +242,27 @@ pub struct Host {
     /// Hostile-client options (role `hostile`).
     #[serde(default)]
     pub hostile: Option<HostileOptions>,
+    /// Load-balancer options (role `balancer`).
+    #[serde(default)]
+    pub balancer: Option<BalancerOptions>,
+}
+
+/// Load-balancer options (role `balancer`): a layer-4 (TCP) balancer that
+/// passes connections through to healthy backends in turn.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BalancerOptions {
+    /// Backend hosts, in order.
+    pub backends: Vec<String>,
+    /// Port it listens on and connects to (443).
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// Active health check interval (a TCP connect to each backend).
+    #[serde(default)]
+    pub health_every: Option<SimDuration>,
+    /// How long a connect to a backend may take before it counts as down.
+    #[serde(default)]
+    pub connect_timeout: Option<SimDuration>,
 }
 
 /// What a hostile client does.
@@ -311,6 +335,10 @@ pub struct RelayOptions {
     /// Certificate fault.
     #[serde(default)]
     pub cert: CertFault,
+    /// More names for the certificate only (not for DNS): the name of a
+    /// load balancer in front of the relay.
+    #[serde(default)]
+    pub cert_names: Vec<String>,
 }
 
 /// Client host options.

@@ -106,6 +106,7 @@ fn simulated(role: Role) -> bool {
             | Role::Printer
             | Role::Attacker
             | Role::Hostile
+            | Role::Balancer
     )
 }
 
@@ -154,7 +155,7 @@ impl Checker<'_> {
             if allow_patterns && let Some(role) = n.strip_prefix("role:") {
                 let known = [
                     "client", "kdc", "relay", "app", "localkdc", "printer", "attacker", "echo",
-                    "leaker", "hostile",
+                    "leaker", "hostile", "balancer",
                 ];
                 if !known.contains(&role) {
                     return Err((
@@ -366,6 +367,7 @@ impl Checker<'_> {
                 ("leaker", h.leaker.is_some(), Role::Leaker),
                 ("attacker", h.attacker.is_some(), Role::Attacker),
                 ("hostile", h.hostile.is_some(), Role::Hostile),
+                ("balancer", h.balancer.is_some(), Role::Balancer),
             ];
             if h.app.is_some() && !matches!(h.role, Role::App | Role::Printer) {
                 return Err((
@@ -388,6 +390,12 @@ impl Checker<'_> {
                 return Err((
                     hp.key("attacker"),
                     "an attacker needs `[host.attacker]` options (target, strip_kerberos)".into(),
+                ));
+            }
+            if h.role == Role::Balancer && h.balancer.is_none() {
+                return Err((
+                    hp.key("balancer"),
+                    "a balancer needs `[host.balancer]` options (backends)".into(),
                 ));
             }
             if h.role == Role::Hostile && h.hostile.is_none() {
@@ -580,6 +588,11 @@ impl Checker<'_> {
                 ));
             }
             self.issue8_checks(i, h)?;
+            if let Some(b) = &h.balancer {
+                for (k, t) in b.backends.iter().enumerate() {
+                    self.need_host(p("host").idx(i).key("balancer").key("backends").idx(k), t)?;
+                }
+            }
             if let Some(o) = &h.hostile {
                 for (k, t) in o.targets.iter().enumerate() {
                     let tp = p("host").idx(i).key("hostile").key("targets").idx(k);
@@ -739,7 +752,8 @@ impl Checker<'_> {
             let rp = path.clone().idx(i);
             let (host, _port, _path) = parse_relay_url(url).map_err(|m| (rp.clone(), m))?;
             let h = self.need_host(rp.clone(), &host)?;
-            if h.role != Role::Relay {
+            // A balancer in front of relays is reached the same way.
+            if !matches!(h.role, Role::Relay | Role::Balancer) {
                 return Err((rp, format!("`{host}` is a {}, not a relay", h.role)));
             }
         }
