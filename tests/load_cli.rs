@@ -124,6 +124,7 @@ fn load_counts_the_measured_window_and_the_servers_cost() {
         assert!(n > 0, "{v}");
         assert_eq!(v["warmup_s"], 0.5, "{v}");
         assert_eq!(v["duration_s"], 1.0, "{v}");
+        assert!(v.get("threads").is_none(), "{v}");
         assert_eq!(v["timeouts"], 0, "{v}");
         assert_eq!(v["bad_replies"], 0, "{v}");
         assert_eq!(v["krb_errors"], serde_json::json!({}), "{v}");
@@ -189,4 +190,25 @@ fn load_counts_the_measured_window_and_the_servers_cost() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--server-pid"));
+}
+
+/// `--threads` is gone (every client is its own thread): clap refuses it
+/// as it refuses any unknown flag, before any load is sent.
+#[test]
+fn load_refuses_the_removed_threads_flag() {
+    let out = Command::new(KERBSIDE)
+        .args([
+            "load",
+            "--target",
+            "udp://127.0.0.1:9",
+            "--realm",
+            "LAB.TEST",
+        ])
+        .args(["--user", "alice", "--password", "alicepw"])
+        .args(["--threads", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unexpected argument '--threads'"), "{err}");
 }

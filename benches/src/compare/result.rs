@@ -93,7 +93,7 @@ impl LoadResult {
 
 /// A line as `kerbside load --json` prints it (for this crate's tests).
 #[cfg(test)]
-pub(crate) const SAMPLE_FOR_TESTS: &str = r#"{"as_rep":52000,"as_rep_per_s":5200.0,"bad_replies":0,"client":"alice@LAB.TEST","client_cpu_s":4.1,"client_cpu_us_per_as_rep":78.8,"concurrency":8,"duration_s":10.0,"keep_alive":true,"krb_errors":{},"latency_us":{"max":9000,"p50":1400,"p90":2100,"p99":4000,"p999":7000},"preauth":true,"server":{"cpu_s":2.0,"cpu_us_per_as_rep":38.5,"pids":[42],"processes":1,"vm_hwm_kib":20480,"vm_rss_kib":10240},"target":"udp://127.0.0.1:28802","threads":2,"timeouts":1,"transport_errors":{"connection refused":2},"warmup_s":2.0}"#;
+pub(crate) const SAMPLE_FOR_TESTS: &str = r#"{"as_rep":52000,"as_rep_per_s":5200.0,"bad_replies":0,"client":"alice@LAB.TEST","client_cpu_s":4.1,"client_cpu_us_per_as_rep":78.8,"concurrency":8,"duration_s":10.0,"keep_alive":true,"krb_errors":{},"latency_us":{"max":9000,"p50":1400,"p90":2100,"p99":4000,"p999":7000},"preauth":true,"server":{"cpu_s":2.0,"cpu_us_per_as_rep":38.5,"pids":[42],"processes":1,"vm_hwm_kib":20480,"vm_rss_kib":10240},"target":"udp://127.0.0.1:28802","timeouts":1,"transport_errors":{"connection refused":2},"warmup_s":2.0}"#;
 
 #[cfg(test)]
 mod tests {

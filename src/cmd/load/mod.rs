@@ -98,10 +98,6 @@ pub(crate) struct Args {
     /// Per-request timeout.
     #[arg(long, default_value = "2s")]
     timeout: String,
-    /// Accepted for compatibility; no effect (every client has its own
-    /// thread).
-    #[arg(long, default_value_t = 1)]
-    threads: usize,
     /// Enctypes offered, preference order.
     #[arg(long, value_delimiter = ',', default_value = "18,17,20,19")]
     enctypes: Vec<String>,
@@ -133,7 +129,6 @@ struct Plan {
     duration: Duration,
     warmup: Duration,
     timeout: Duration,
-    threads: usize,
     etypes: Vec<EncType>,
     server_pids: Vec<u32>,
     upstream_pids: Vec<u32>,
@@ -186,10 +181,8 @@ fn plan(args: Args) -> Result<Plan, CliError> {
     let duration = phase("--duration", &args.duration, false)?;
     let warmup = phase("--warmup", &args.warmup, true)?;
     let timeout = phase("--timeout", &args.timeout, false)?;
-    if args.concurrency == 0 || args.threads == 0 || args.threads > args.concurrency {
-        return Err(CliError::input(
-            "--concurrency and --threads must be at least 1, threads <= concurrency",
-        ));
+    if args.concurrency == 0 {
+        return Err(CliError::input("--concurrency must be at least 1"));
     }
     let etypes = args
         .enctypes
@@ -232,7 +225,6 @@ fn plan(args: Args) -> Result<Plan, CliError> {
         duration,
         warmup,
         timeout,
-        threads: args.threads,
         etypes,
         server_pids: args.server_pids,
         upstream_pids: args.upstream_pids,
@@ -503,7 +495,6 @@ mod tests {
             timeout: "1s".into(),
             server_pids: Vec::new(),
             upstream_pids: Vec::new(),
-            threads: 1,
             enctypes: vec!["18".into()],
             json: false,
             allow_remote: false,

@@ -134,7 +134,6 @@ pub(super) fn print(plan: &Plan, s: &Stats, m: &Measured) {
             "client": plan.client.to_string(),
             "preauth": plan.preauth,
             "concurrency": plan.concurrency,
-            "threads": plan.threads,
             "keep_alive": plan.mode == kerbside_net::kkdcp_transport::ConnectionMode::KeepAlive,
             "warmup_s": plan.warmup.as_secs_f64(),
             "duration_s": m.seconds,
