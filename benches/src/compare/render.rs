@@ -32,6 +32,9 @@ pub struct Environment {
     pub commit: String,
     /// (setting, value): duration, warm-up, repeats, workers...
     pub settings: Vec<(String, String)>,
+    /// HTTPS cells open a new TLS connection per request (MIT's KKDCP
+    /// client pattern) instead of keeping one alive per client.
+    pub https_new_connection: bool,
 }
 
 /// A CPU profile of a server taken because a target was missed.
@@ -140,7 +143,7 @@ pub fn render(
     targets_section(w, checks);
     method_section(w, env);
     kdc_section(w, r, concurrencies, env.cores);
-    relay_section(w, r, concurrencies, env.cores);
+    relay_section(w, r, concurrencies, env);
     memory_section(w, r);
     profiles_section(w, profiles);
     runs_section(w, r);
@@ -189,17 +192,26 @@ closed loop (each client sends its next AS-REQ when the reply to the last one \
 arrived), a fresh nonce and (for `alice`) a fresh PA-ENC-TIMESTAMP per request so \
 no replay or lookaside cache can answer, every reply checked (an AS-REP must \
 decrypt with the user's key and carry the nonce). UDP: one socket per client; \
-TCP: a new connection per request, as MIT's kinit does; HTTPS: one kept-alive \
-TLS connection per client. Each cell sends for the warm-up period before \
-measuring (caches, connections; the replay-cache lesson of MIT's 2012 \
+TCP: a new connection per request, as MIT's kinit does; HTTPS: {}. Each cell \
+sends for the warm-up period before measuring (caches, connections; the replay-cache lesson of MIT's 2012 \
 measurements), then measures. For each transport, principal and concurrency the \
 two sides run back to back, so a change in the machine's load touches both sides \
 of a ratio; with several rounds the tables show medians. \"CPU\" is the server \
 process's user+system time (with its child processes, for gunicorn's workers) \
 over the measured window, from /proc/PID/stat, divided by the AS-REPs: steadier \
 than requests/s on a shared machine. The load generator shares the machine's \
-cores with the server, as it did in every cell.\n"
+cores with the server, as it did in every cell.\n",
+        https_connections(env.https_new_connection)
     );
+}
+
+/// How the load generator's HTTPS clients connect, in words.
+fn https_connections(new_connection: bool) -> &'static str {
+    if new_connection {
+        "a new TLS connection per request, as MIT's KKDCP client does (`--new-connection`)"
+    } else {
+        "one kept-alive TLS connection per client"
+    }
 }
 
 fn kdc_section(w: &mut String, r: &Results, concurrencies: &[usize], cores: usize) {
@@ -293,10 +305,16 @@ With `disable_last_success = true` and `disable_lockout = true`:\n"
     let _ = writeln!(w);
 }
 
-fn relay_section(w: &mut String, r: &Results, concurrencies: &[usize], cores: usize) {
+fn relay_section(w: &mut String, r: &Results, concurrencies: &[usize], env: &Environment) {
+    let cores = env.cores;
     let _ = writeln!(
         w,
-        "## KKDCP relay: kerbside serve relay vs kdcproxy (HTTPS keep-alive, nopreauth)\n"
+        "## KKDCP relay: kerbside serve relay vs kdcproxy (HTTPS {}, nopreauth)\n",
+        if env.https_new_connection {
+            "new connection per request"
+        } else {
+            "keep-alive"
+        }
     );
     let _ = writeln!(
         w,
@@ -448,6 +466,25 @@ mod tests {
     use crate::compare::result::SAMPLE_FOR_TESTS;
     use crate::compare::targets::evaluate;
     use crate::compare::{CONCURRENCIES, plan};
+
+    #[test]
+    fn https_connection_mode_is_named_in_the_report() {
+        let r = Results::default();
+        let keep = render(&Environment::default(), &r, &CONCURRENCIES, &[], &[]);
+        assert!(keep.contains("HTTPS: one kept-alive TLS connection per client"));
+        assert!(keep.contains("(HTTPS keep-alive, nopreauth)"));
+        let env = Environment {
+            https_new_connection: true,
+            ..Environment::default()
+        };
+        let new = render(&env, &r, &CONCURRENCIES, &[], &[]);
+        assert!(
+            new.contains("HTTPS: a new TLS connection per request"),
+            "{new}"
+        );
+        assert!(new.contains("(HTTPS new connection per request, nopreauth)"));
+        assert!(!new.contains("kept-alive TLS connection per client"));
+    }
 
     #[test]
     fn report_has_both_sides_ratios_targets_and_environment() {
