@@ -2,11 +2,13 @@
 # Installs the real, independent peers kerbside's interop tests run against:
 # MIT krb5 (KDC, client tools, k5tls for https:// KDCs, gss-sample programs),
 # FreeIPA kdcproxy under gunicorn, tshark (pcap dissector check) and Chromium
-# (HTML report screenshot test). Idempotent; needs root (or sudo).
+# (HTML report screenshot test) with a font for it (a minimal image has none,
+# and --no-install-recommends leaves out chromium's fonts-liberation).
+# Idempotent; needs root (or sudo).
 set -euo pipefail
 
 pkgs=(krb5-kdc krb5-admin-server krb5-user krb5-k5tls krb5-gss-samples
-      python3-kdcproxy gunicorn tshark chromium)
+      python3-kdcproxy gunicorn tshark chromium fonts-dejavu-core)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -15,7 +15,7 @@ use kerbside_sim::results::RunResult;
 use kerbside_sim::scenario::Outcome;
 
 use crate::stats::{Summary, fmt_ms};
-use crate::svg::{LinScale, LogScale, Svg, esc, path_colour};
+use crate::svg::{LinScale, LogScale, Svg, esc, fmt_offset, path_colour, time_ticks};
 
 /// Histogram bins per decade in the latency chart.
 const BINS_PER_DECADE: f64 = 8.0;
@@ -24,7 +24,8 @@ const BINS_PER_DECADE: f64 = 8.0;
 pub(crate) fn latency_distribution(id: &str, by_path: &BTreeMap<String, Vec<f64>>) -> String {
     let rows: Vec<(&String, &Vec<f64>)> = by_path.iter().filter(|(_, v)| !v.is_empty()).collect();
     let row_h = 34.0;
-    let (left, right, top) = (110.0, 20.0, 12.0);
+    // The right margin holds half of the last tick's label ("100.00 s").
+    let (left, right, top) = (120.0, 36.0, 12.0);
     let width = 760.0;
     let height = top + row_h * rows.len().max(1) as f64 + 34.0;
     let mut svg = Svg::new(id, width, height, "Logon latency per path");
@@ -141,16 +142,10 @@ pub(crate) fn timeline(id: &str, run: &RunResult, marks: &[Marker], end: Duratio
     let end_s = end.as_secs_f64().max(1.0);
     let scale = LinScale::new(0.0, end_s, left, width - right);
     let bottom = top + lane_h * lanes as f64;
-    for t in scale.ticks(8) {
+    for t in time_ticks(end_s, 8) {
         let x = scale.at(t);
         svg.line(x, top, x, bottom, "#eeeeee", false);
-        svg.text(
-            x,
-            bottom + 14.0,
-            "middle",
-            "tick",
-            &kerbside_sim::duration::format_duration(Duration::from_secs(t as u64)),
-        );
+        svg.text(x, bottom + 14.0, "middle", "tick", &fmt_offset(t));
     }
     svg.text(
         (left + width - right) / 2.0,
@@ -224,7 +219,14 @@ pub(crate) struct Cell {
 pub(crate) fn matrix(id: &str, rows: &[(String, Vec<Cell>)]) -> String {
     let cell = 9.0;
     let gap = 2.0;
-    let left = 200.0;
+    // Room for the longest "name passed/seeds" label (about 6.5 px per
+    // character at the chart's 11 px font), so no name is cut off.
+    let longest = rows
+        .iter()
+        .map(|(name, cells)| name.chars().count() + 2 * cells.len().to_string().len() + 2)
+        .max()
+        .unwrap_or(0);
+    let left = (longest as f64 * 6.5 + 16.0).max(120.0);
     let per_row = 80usize;
     let mut y = 6.0;
     let mut layout = Vec::new();
@@ -233,7 +235,14 @@ pub(crate) fn matrix(id: &str, rows: &[(String, Vec<Cell>)]) -> String {
         layout.push((name, cells, y));
         y += lines as f64 * (cell + gap) + 6.0;
     }
-    let width = left + per_row as f64 * (cell + gap) + 10.0;
+    // As wide as the longest row needs: a short sweep gets a narrow chart.
+    let columns = rows
+        .iter()
+        .map(|(_, c)| c.len())
+        .max()
+        .unwrap_or(1)
+        .clamp(8, per_row);
+    let width = left + columns as f64 * (cell + gap) + 10.0;
     let mut svg = Svg::new(id, width, y + 4.0, "Pass/fail per scenario and seed");
     for (name, cells, y0) in layout {
         let failed = cells.iter().filter(|c| !c.passed).count();

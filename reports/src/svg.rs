@@ -247,25 +247,80 @@ impl LinScale {
         let t = ((v - self.lo) / (self.hi - self.lo)).clamp(0.0, 1.0);
         self.x0 + t * (self.x1 - self.x0)
     }
+}
 
-    /// About `count` round ticks.
-    pub(crate) fn ticks(&self, count: usize) -> Vec<f64> {
-        let span = self.hi - self.lo;
-        let raw = span / count.max(1) as f64;
-        let mag = 10f64.powf(raw.log10().floor());
-        let step = [1.0, 2.0, 5.0, 10.0]
-            .iter()
-            .map(|m| m * mag)
-            .find(|s| *s >= raw)
-            .unwrap_or(mag * 10.0);
-        let mut t = (self.lo / step).ceil() * step;
-        let mut out = Vec::new();
-        while t <= self.hi + step * 1e-9 {
-            out.push(t);
-            t += step;
+/// Round steps for a time axis, in seconds: a reader expects ticks at
+/// 10 s, 5 min or 1 h, not at the decimal 500 s a plain linear scale picks.
+const TIME_STEPS: &[f64] = &[
+    0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0,
+    120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 10800.0, 21600.0, 43200.0, 86400.0,
+    172800.0, 604800.0,
+];
+
+/// At most `count` ticks over `0..=end_s` seconds at a round time step.
+pub(crate) fn time_ticks(end_s: f64, count: usize) -> Vec<f64> {
+    let raw = end_s / count.max(1) as f64;
+    let step = TIME_STEPS
+        .iter()
+        .copied()
+        .find(|s| *s >= raw)
+        .unwrap_or_else(|| (raw / 86400.0).ceil() * 86400.0);
+    let mut out = Vec::new();
+    let mut i = 0u32;
+    loop {
+        let t = f64::from(i) * step;
+        if t > end_s + step * 1e-9 {
+            break;
         }
-        out
+        out.push(t);
+        i += 1;
     }
+    out
+}
+
+/// A moment of scenario time for people: `1h05m`, `45m00.001s`, `12.5s`,
+/// `250ms`: hours and minutes when there are any, seconds with the
+/// milliseconds only when they are not zero.
+pub(crate) fn fmt_offset(secs: f64) -> String {
+    if !secs.is_finite() || secs <= 0.0 {
+        return "0s".to_owned();
+    }
+    let ms_total = (secs * 1000.0).round() as u64;
+    if ms_total < 1000 {
+        return format!("{ms_total}ms");
+    }
+    let (d, rem) = (ms_total / 86_400_000, ms_total % 86_400_000);
+    let (h, rem) = (rem / 3_600_000, rem % 3_600_000);
+    let (m, rem) = (rem / 60_000, rem % 60_000);
+    let (s, ms) = (rem / 1000, rem % 1000);
+    let mut out = String::new();
+    if d > 0 {
+        let _ = write!(out, "{d}d");
+    }
+    if d > 0 || h > 0 {
+        let _ = write!(out, "{h}h");
+    }
+    let big = d > 0 || h > 0;
+    // "1h", not "1h00m": minutes are written when they or seconds follow.
+    if m > 0 || (big && (s > 0 || ms > 0)) {
+        if big {
+            let _ = write!(out, "{m:02}m");
+        } else {
+            let _ = write!(out, "{m}m");
+        }
+    }
+    let secs_part = if ms > 0 {
+        format!("{s}.{ms:03}s")
+    } else if s > 0 || out.is_empty() {
+        format!("{s}s")
+    } else {
+        String::new()
+    };
+    if !out.is_empty() && !secs_part.is_empty() && s < 10 {
+        out.push('0');
+    }
+    out.push_str(&secs_part);
+    out
 }
 
 /// Colour of a path (or outcome) in every chart, so a reader learns it once.
@@ -317,15 +372,30 @@ mod tests {
     }
 
     #[test]
-    fn linear_ticks_are_round() {
-        let s = LinScale::new(0.0, 3600.0, 0.0, 100.0);
-        let t = s.ticks(5);
-        assert_eq!(t.first(), Some(&0.0));
-        assert!(t.len() >= 4 && t.len() <= 8, "{t:?}");
-        assert!(
-            t.windows(2)
-                .all(|w| (w[1] - w[0] - (t[1] - t[0])).abs() < 1e-6)
+    fn time_ticks_fall_on_round_times() {
+        assert_eq!(
+            time_ticks(3600.0, 8),
+            (0..=6).map(|i| f64::from(i) * 600.0).collect::<Vec<_>>()
         );
+        let t = time_ticks(10.0, 8);
+        assert_eq!(t[1], 2.0);
+        assert!(
+            time_ticks(2.5 * 86400.0, 8)
+                .iter()
+                .all(|t| t % 21600.0 == 0.0)
+        );
+    }
+
+    #[test]
+    fn offsets_read_like_clock_times() {
+        assert_eq!(fmt_offset(0.25), "250ms");
+        assert_eq!(fmt_offset(12.5), "12.500s");
+        assert_eq!(fmt_offset(2700.001), "45m00.001s");
+        assert_eq!(fmt_offset(3600.0), "1h");
+        assert_eq!(fmt_offset(7260.0), "2h01m");
+        assert_eq!(fmt_offset(3905.0), "1h05m05s");
+        assert_eq!(fmt_offset(600.0), "10m");
+        assert_eq!(fmt_offset(90061.0), "1d1h01m01s");
     }
 
     #[test]
