@@ -133,8 +133,23 @@ fn a_malformed_scenario_is_an_input_error_naming_file_line_and_field() {
 
 #[test]
 fn shards_split_a_sweep_with_no_overlap_and_no_gap() {
-    let seeds = |args: &[&str]| -> Vec<(String, u64, String)> {
-        let o = kerbside(args);
+    // Two scenarios, three seeds each, four shards (as the CI matrix in
+    // scenarios/README.md): the union of --shard 1/4 .. 4/4 is the
+    // unsharded run, job for job and trace hash for trace hash.
+    let seeds = |shard: Option<&str>| -> Vec<(String, u64, String)> {
+        let mut args = vec![
+            "run",
+            "office-baseline",
+            "clock-skew-6min",
+            "--seeds",
+            "3",
+            "--json",
+            "--no-report",
+        ];
+        if let Some(s) = shard {
+            args.extend(["--shard", s]);
+        }
+        let o = kerbside(&args);
         assert!(o.status.success());
         json_lines(&o)
             .iter()
@@ -147,38 +162,17 @@ fn shards_split_a_sweep_with_no_overlap_and_no_gap() {
             })
             .collect()
     };
-    let all = seeds(&[
-        "run",
-        "office-baseline",
-        "--seeds",
-        "5",
-        "--json",
-        "--no-report",
-    ]);
-    let mut union = seeds(&[
-        "run",
-        "office-baseline",
-        "--seeds",
-        "5",
-        "--json",
-        "--no-report",
-        "--shard",
-        "1/2",
-    ]);
-    union.extend(seeds(&[
-        "run",
-        "office-baseline",
-        "--seeds",
-        "5",
-        "--json",
-        "--no-report",
-        "--shard",
-        "2/2",
-    ]));
+    let mut all = seeds(None);
+    assert_eq!(all.len(), 6);
+    let mut union = Vec::new();
+    for k in 1..=4 {
+        let part = seeds(Some(&format!("{k}/4")));
+        assert!(!part.is_empty(), "shard {k}/4 is empty");
+        union.extend(part);
+    }
     union.sort();
-    let mut all_sorted = all.clone();
-    all_sorted.sort();
-    assert_eq!(union, all_sorted);
+    all.sort();
+    assert_eq!(union, all, "no job lost, none run twice");
 }
 
 #[test]
