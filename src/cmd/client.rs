@@ -49,6 +49,7 @@ use kerbside_net::tokio_driver::{SystemClock, TokioNet};
 use kerbside_net::{Clock, HostRng, Net, host_rng};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 
+use super::os::os_seed;
 use super::{CliError, CmdResult};
 
 /// Largest KDC reply accepted.
@@ -515,17 +516,6 @@ async fn service_ticket(
     let reply = send(req).await?;
     tgs.handle_reply(&reply)
         .map_err(|e| krb("TGS exchange", &e))
-}
-
-/// 32 bytes from the OS for the client's RNG seed (real mode only; the
-/// simulation seeds every host from the run seed).
-pub(crate) fn os_seed() -> Result<[u8; 32], CliError> {
-    use std::io::Read;
-    let mut b = [0u8; 32];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut b))
-        .map_err(|e| CliError::runtime(format!("reading /dev/urandom: {e}")))?;
-    Ok(b)
 }
 
 #[cfg(test)]

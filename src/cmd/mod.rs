@@ -10,6 +10,7 @@ pub(crate) mod decode;
 pub(crate) mod fuzz;
 pub(crate) mod fuzz_scenarios;
 pub(crate) mod load;
+pub(crate) mod os;
 pub(crate) mod replay;
 pub(crate) mod run;
 pub(crate) mod serve;

@@ -51,7 +51,8 @@ use kerbside_server::{
 };
 use rand_chacha::rand_core::SeedableRng;
 
-use super::client::{os_seed, parse_spn};
+use super::client::parse_spn;
+use super::os::{os_seed, wait_for_shutdown};
 use super::{CliError, CmdResult};
 
 /// Arguments of `kerbside serve app`.
@@ -212,7 +213,7 @@ pub(crate) fn run(args: Args) -> CmdResult {
             })
             .map_err(|e| CliError::runtime(format!("spawn worker: {e}")))?;
     }
-    wait_for_signal()?;
+    wait_for_shutdown()?;
     eprintln!("kerbside app server: stopping");
     Ok(ExitCode::SUCCESS)
 }
@@ -447,19 +448,4 @@ fn worker(w: Worker) {
         }
         server.serve(listener).await;
     });
-}
-
-fn wait_for_signal() -> Result<(), CliError> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::runtime(e.to_string()))?;
-    rt.block_on(async {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r,
-            _ = term.recv() => Ok(()),
-        }
-    })
-    .map_err(|e| CliError::runtime(format!("waiting for Ctrl-C: {e}")))
 }

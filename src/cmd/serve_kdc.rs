@@ -13,7 +13,7 @@
 //! A malformed principals file exits with code 2 naming file, line and
 //! field.
 
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufWriter, Write};
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +30,7 @@ use kerbside_net::tokio_driver::{SystemClock, TokioNet};
 use kerbside_net::{HostRng, host_rng};
 use rand_chacha::rand_core::SeedableRng;
 
+use super::os::{os_seed, wait_for_shutdown};
 use super::{CliError, CmdResult};
 
 /// Arguments of `kerbside serve kdc`.
@@ -122,7 +123,7 @@ pub(crate) fn run(args: Args) -> CmdResult {
             })
             .map_err(|e| CliError::runtime(format!("spawn log flusher: {e}")))?;
     }
-    wait_for_ctrl_c()?;
+    wait_for_shutdown()?;
     if let Some(log) = &log {
         log.flush();
     }
@@ -360,29 +361,4 @@ impl RequestLog for SharedLog {
     fn record(&self, rec: &RequestRecord<'_>) {
         self.0.line(&rec.to_string());
     }
-}
-
-/// A 256-bit RNG seed from the OS (session keys must be unpredictable).
-/// Real mode only: the simulation seeds from the scenario seed.
-fn os_seed() -> Result<[u8; 32], CliError> {
-    let mut b = [0u8; 32];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut b))
-        .map_err(|e| CliError::runtime(format!("reading /dev/urandom: {e}")))?;
-    Ok(b)
-}
-
-fn wait_for_ctrl_c() -> Result<(), CliError> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::runtime(e.to_string()))?;
-    rt.block_on(async {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r,
-            _ = term.recv() => Ok(()),
-        }
-    })
-    .map_err(|e| CliError::runtime(format!("waiting for Ctrl-C: {e}")))
 }

@@ -43,6 +43,7 @@ use kerbside_relay::{
     RelayConfig, Upstream,
 };
 
+use super::os::wait_for_shutdown;
 use super::{CliError, CmdResult};
 
 /// Arguments of `kerbside serve relay`.
@@ -238,7 +239,7 @@ pub(crate) fn run(args: Args) -> CmdResult {
             .spawn(move || worker(std_listener, relay, tls, audit))
             .map_err(|e| CliError::runtime(format!("spawn worker: {e}")))?;
     }
-    wait_for_ctrl_c()?;
+    wait_for_shutdown()?;
     eprintln!("kerbside relay: stopping");
     Ok(ExitCode::SUCCESS)
 }
@@ -280,15 +281,6 @@ fn worker(
         );
         server.serve(listener).await;
     });
-}
-
-fn wait_for_ctrl_c() -> Result<(), CliError> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::runtime(e.to_string()))?;
-    rt.block_on(tokio::signal::ctrl_c())
-        .map_err(|e| CliError::runtime(format!("waiting for Ctrl-C: {e}")))
 }
 
 fn server_tls(

@@ -455,11 +455,9 @@ fn client_thread(plan: &Plan, key: Key, index: usize, window: Window) -> Result<
 /// A client RNG from OS entropy (nonces and confounders must not repeat
 /// across runs).
 fn seeded_rng(name: &str) -> Result<HostRng, CliError> {
-    use std::io::Read;
+    let seed = super::os::os_seed()?;
     let mut b = [0u8; 8];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut b))
-        .map_err(|e| CliError::runtime(format!("reading /dev/urandom: {e}")))?;
+    b.copy_from_slice(&seed[..8]);
     Ok(host_rng(u64::from_le_bytes(b), name))
 }
 
