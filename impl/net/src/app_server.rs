@@ -21,7 +21,7 @@
 //! same loop serves real sockets and the simulation; run
 //! [`AppServer::serve`] inside a `LocalSet`.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::fmt;
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -35,9 +35,10 @@ use kerbside_server::{
 };
 use rand_core::RngCore;
 
+use crate::accept::{Slots, accept_loop};
 use crate::app_client::{FrameIoError, FramedStream};
 use crate::app_kdc_forward::{ForwardTransport, KdcForwarder, NetKdcForwarder};
-use crate::{Clock, HostRng, Net, TcpListen};
+use crate::{Clock, HostRng, Net};
 
 /// Connection limits.
 #[derive(Debug, Clone)]
@@ -139,7 +140,7 @@ struct Inner<N, C> {
     forwarder: Rc<dyn KdcForwarder>,
     sink: Rc<dyn AppEventSink>,
     limits: AppServerLimits,
-    active: Cell<usize>,
+    active: Slots,
 }
 
 /// One application server front end (per worker thread or simulated host).
@@ -159,7 +160,7 @@ impl<N, C> fmt::Debug for AppServer<N, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AppServer")
             .field("service", &self.inner.service)
-            .field("active", &self.inner.active.get())
+            .field("active", &self.inner.active.open())
             .finish_non_exhaustive()
     }
 }
@@ -183,15 +184,6 @@ impl fmt::Display for ConnError {
             ConnError::Io(e) => write!(f, "{e}"),
             ConnError::Protocol(e) => write!(f, "protocol: {e}"),
         }
-    }
-}
-
-/// Decrements the live-connection count when a connection task ends.
-struct ActiveGuard<'a>(&'a Cell<usize>);
-
-impl Drop for ActiveGuard<'_> {
-    fn drop(&mut self) {
-        self.0.set(self.0.get().saturating_sub(1));
     }
 }
 
@@ -224,7 +216,7 @@ impl<N: Net, C: Clock> AppServer<N, C> {
                 forwarder: Rc::new(forwarder),
                 sink,
                 limits,
-                active: Cell::new(0),
+                active: Slots::default(),
             }),
         }
     }
@@ -250,34 +242,27 @@ impl<N: Net, C: Clock> AppServer<N, C> {
 
     /// Connections currently open.
     pub fn active_connections(&self) -> usize {
-        self.inner.active.get()
+        self.inner.active.open()
     }
 
     /// Accepts and serves connections forever (accept errors are logged
     /// and retried after a pause).
     pub async fn serve(&self, listener: N::TcpListener) {
-        loop {
-            match listener.accept().await {
-                Ok((stream, peer)) => {
-                    if self.inner.active.get() >= self.inner.limits.max_connections {
-                        tracing::warn!(%peer, "app: connection limit reached, closing");
-                        drop(stream);
-                        continue;
-                    }
-                    self.inner.active.set(self.inner.active.get() + 1);
-                    let this = self.clone();
-                    tokio::task::spawn_local(async move {
-                        let _guard = ActiveGuard(&this.inner.active);
-                        let event = this.serve_connection(stream, peer).await;
-                        this.inner.sink.event(&event);
-                    });
+        let limit = self.inner.limits.max_connections;
+        accept_loop(
+            &listener,
+            "app",
+            limit,
+            &self.inner.active,
+            |stream, peer| {
+                let this = self.clone();
+                async move {
+                    let event = this.serve_connection(stream, peer).await;
+                    this.inner.sink.event(&event);
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, "app: accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            }
-        }
+            },
+        )
+        .await
     }
 
     /// Serves one connection to its end and reports how it went.

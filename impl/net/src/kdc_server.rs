@@ -21,7 +21,7 @@
 //!   the core drops (it is not speaking Kerberos). Connections beyond
 //!   `max_connections` are closed on accept.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
@@ -33,7 +33,8 @@ use kerbside_wire::ErrorKind;
 use kerbside_wire::record::{self, MARK_LEN};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::{Clock, HostRng, Net, TcpListen, UdpSock};
+use crate::accept::{Slots, accept_loop};
+use crate::{Clock, HostRng, Net, UdpSock};
 
 /// Connection-level limits.
 #[derive(Clone, Debug)]
@@ -178,7 +179,7 @@ struct Inner<N, C> {
     rng: RefCell<HostRng>,
     log: Rc<dyn RequestLog>,
     limits: KdcServerLimits,
-    active: Cell<usize>,
+    active: Slots,
 }
 
 /// One KDC front end (per worker thread or per simulated host).
@@ -241,7 +242,7 @@ impl<N: Net, C: Clock> KdcServer<N, C> {
                 rng: RefCell::new(rng),
                 log,
                 limits,
-                active: Cell::new(0),
+                active: Slots::default(),
             }),
         }
     }
@@ -320,35 +321,21 @@ impl<N: Net, C: Clock> KdcServer<N, C> {
     }
 
     /// Accepts TCP connections on `listener` forever, one `spawn_local`
-    /// task each.
+    /// task each (accept errors are logged and retried, so this returns
+    /// no error; the `Result` keeps it a peer of [`KdcServer::serve_udp`]).
     pub async fn serve_tcp(&self, listener: N::TcpListener) -> io::Result<()> {
-        loop {
-            let (stream, peer) = match listener.accept().await {
-                Ok(x) => x,
-                // A connection reset before accept completed: not our failure.
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset
-                    ) =>
-                {
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            if self.inner.active.get() >= self.inner.limits.max_connections {
-                drop(stream);
-                continue;
-            }
-            self.inner.active.set(self.inner.active.get() + 1);
-            let this = self.clone();
-            tokio::task::spawn_local(async move {
-                this.connection(stream, peer).await;
-                this.inner
-                    .active
-                    .set(this.inner.active.get().saturating_sub(1));
-            });
-        }
+        let limit = self.inner.limits.max_connections;
+        accept_loop(
+            &listener,
+            "kdc",
+            limit,
+            &self.inner.active,
+            |stream, peer| {
+                let this = self.clone();
+                async move { this.connection(stream, peer).await }
+            },
+        )
+        .await
     }
 
     /// Serves one TCP connection until the peer closes, idles out, or sends

@@ -30,6 +30,7 @@ use rand_chacha::ChaCha12Rng;
 use rand_core::SeedableRng;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+mod accept;
 pub mod app_client;
 pub mod app_kdc_forward;
 pub mod app_server;

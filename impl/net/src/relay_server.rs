@@ -11,7 +11,6 @@
 //! [`RelayServer::serve`] inside a `LocalSet` (turmoil hosts already do; real
 //! mode runs one current-thread runtime and `LocalSet` per worker).
 
-use std::cell::Cell;
 use std::convert::Infallible;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -31,7 +30,8 @@ use kerbside_relay::{
 };
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::{Clock, Net, TappedStream, TcpListen, UdpSock};
+use crate::accept::{Slots, accept_loop};
+use crate::{Clock, Net, TappedStream, UdpSock};
 
 /// Connection-level limits of the HTTP front end. The relay core bounds
 /// what a request may contain; these bound how long a client may hold a
@@ -67,7 +67,7 @@ struct Inner<N, C> {
     tls: Option<tokio_rustls::TlsAcceptor>,
     audit: Arc<dyn AuditSink>,
     limits: ServerLimits,
-    active: Cell<usize>,
+    active: Slots,
 }
 
 /// One relay front end (per worker thread or per simulated host).
@@ -88,17 +88,8 @@ impl<N, C> fmt::Debug for RelayServer<N, C> {
         f.debug_struct("RelayServer")
             .field("tls", &self.inner.tls.is_some())
             .field("limits", &self.inner.limits)
-            .field("active", &self.inner.active.get())
+            .field("active", &self.inner.active.open())
             .finish_non_exhaustive()
-    }
-}
-
-/// Decrements the live-connection count when a connection task ends.
-struct ActiveGuard<'a>(&'a Cell<usize>);
-
-impl Drop for ActiveGuard<'_> {
-    fn drop(&mut self) {
-        self.0.set(self.0.get().saturating_sub(1));
     }
 }
 
@@ -119,7 +110,7 @@ impl<N: Net, C: Clock> RelayServer<N, C> {
             tls: tls.map(tokio_rustls::TlsAcceptor::from),
             audit,
             limits,
-            active: Cell::new(0),
+            active: Slots::default(),
         };
         RelayServer {
             inner: Rc::new(inner),
@@ -128,39 +119,30 @@ impl<N: Net, C: Clock> RelayServer<N, C> {
 
     /// Connections currently open.
     pub fn active_connections(&self) -> usize {
-        self.inner.active.get()
+        self.inner.active.open()
     }
 
     /// Accepts and serves connections forever. Accept errors (out of file
     /// descriptors, aborted handshakes) are logged and retried after a
     /// short pause rather than ending the server.
     pub async fn serve(&self, listener: N::TcpListener) {
-        loop {
-            match listener.accept().await {
-                Ok((stream, peer)) => {
-                    if self.inner.active.get() >= self.inner.limits.max_connections {
-                        tracing::warn!(%peer, "relay: connection limit reached, closing new connection");
-                        drop(stream);
-                        continue;
-                    }
-                    self.inner.active.set(self.inner.active.get() + 1);
-                    let this = self.clone();
-                    tokio::task::spawn_local(
-                        async move { this.serve_connection(stream, peer).await },
-                    );
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "relay: accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            }
-        }
+        let limit = self.inner.limits.max_connections;
+        accept_loop(
+            &listener,
+            "relay",
+            limit,
+            &self.inner.active,
+            |stream, peer| {
+                let this = self.clone();
+                async move { this.serve_connection(stream, peer).await }
+            },
+        )
+        .await
     }
 
-    /// Serves one accepted connection until the client closes it. The caller
-    /// must have counted it in `active` (see [`RelayServer::serve`]).
+    /// Serves one accepted connection until the client closes it (counted
+    /// in `active` by [`RelayServer::serve`]'s accept loop meanwhile).
     async fn serve_connection(&self, stream: N::TcpStream, peer: SocketAddr) {
-        let _guard = ActiveGuard(&self.inner.active);
         match &self.inner.tls {
             Some(acceptor) => {
                 // The simulation's wire tap sees the session's plaintext.
