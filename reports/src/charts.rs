@@ -17,6 +17,9 @@ use kerbside_sim::scenario::Outcome;
 use crate::stats::{Summary, fmt_ms};
 use crate::svg::{LinScale, LogScale, Svg, esc, fmt_offset, path_colour, time_ticks};
 
+/// Most logons drawn in one timeline lane (a load scenario has thousands).
+const MAX_DOTS_PER_LANE: usize = 400;
+
 /// Histogram bins per decade in the latency chart.
 const BINS_PER_DECADE: f64 = 8.0;
 
@@ -164,11 +167,16 @@ pub(crate) fn timeline(id: &str, run: &RunResult, marks: &[Marker], end: Duratio
         svg.line(x, top - 6.0, x, bottom, "#b22222", true);
         svg.text(x, top - 9.0, "middle", "mark", &(i + 1).to_string());
     }
-    // Many logons (load tier): draw at most a few thousand, evenly chosen,
-    // so the page stays light; every one is in results.json.
-    let stride = (run.logons.len() / 4000).max(1);
-    for l in run.logons.iter().step_by(stride) {
-        let lane = clients.iter().position(|c| *c == l.client).unwrap_or(0);
+    let lane_of: Vec<usize> = run
+        .logons
+        .iter()
+        .map(|l| clients.iter().position(|c| *c == l.client).unwrap_or(0))
+        .collect();
+    let drawn = thin_per_lane(&lane_of, lanes, MAX_DOTS_PER_LANE);
+    for ((l, &lane), draw) in run.logons.iter().zip(&lane_of).zip(drawn) {
+        if !draw {
+            continue;
+        }
         let y = top + lane_h * lane as f64 + lane_h / 2.0;
         let x = scale.at(l.scheduled_at.as_secs_f64());
         let path = l.path_name();
@@ -204,6 +212,36 @@ pub(crate) fn timeline(id: &str, run: &RunResult, marks: &[Marker], end: Duratio
         }
     }
     svg.finish()
+}
+
+/// Which logons a timeline draws: with many logons (load tier) at most
+/// about `max` per lane, evenly spread within the lane, so the page stays
+/// light (every logon is in results.json). Thinning per lane, not over the
+/// whole list: a stride over all logons aliases with clients taking turns
+/// and leaves whole lanes empty.
+fn thin_per_lane(lane_of: &[usize], lanes: usize, max: usize) -> Vec<bool> {
+    let mut per_lane = vec![0usize; lanes.max(1)];
+    for &lane in lane_of {
+        if let Some(n) = per_lane.get_mut(lane) {
+            *n += 1;
+        }
+    }
+    let strides: Vec<usize> = per_lane
+        .iter()
+        .map(|n| n.div_ceil(max.max(1)).max(1))
+        .collect();
+    let mut seen = vec![0usize; per_lane.len()];
+    lane_of
+        .iter()
+        .map(|&lane| {
+            let Some(nth) = seen.get_mut(lane) else {
+                return true;
+            };
+            let draw = *nth % strides[lane] == 0;
+            *nth += 1;
+            draw
+        })
+        .collect()
 }
 
 /// One cell of the pass/fail matrix.
@@ -414,6 +452,30 @@ mod tests {
         assert!(!svg.contains("ntlm (0)"), "empty paths are left out");
         assert!(svg.contains("native-tcp: median 6.00 ms"), "{svg}");
         assert!(svg.contains(path_colour("kkdcp")));
+    }
+
+    #[test]
+    fn a_busy_timeline_draws_every_lane() {
+        // 10,000 logons rotated over 10 clients (10k-logons-monday).
+        let lane_of: Vec<usize> = (0..10_000).map(|i| i % 10).collect();
+        let drawn = thin_per_lane(&lane_of, 10, MAX_DOTS_PER_LANE);
+        for lane in 0..10 {
+            let n = lane_of
+                .iter()
+                .zip(&drawn)
+                .filter(|(l, d)| **l == lane && **d)
+                .count();
+            assert!(
+                (MAX_DOTS_PER_LANE / 2..=MAX_DOTS_PER_LANE).contains(&n),
+                "lane {lane}: {n} drawn"
+            );
+        }
+        // A quiet lane keeps every logon.
+        let lane_of = [0, 1, 0, 0, 0, 0];
+        assert_eq!(
+            thin_per_lane(&lane_of, 2, 2),
+            [true, true, false, false, true, false]
+        );
     }
 
     #[test]
