@@ -8,12 +8,11 @@
 //!   NTLM-only printer and a wrong password.
 //!
 //! Each exchange completes the context and the wrapped-message / MIC
-//! round trip. The MIT realm helper is the crypto tests' (one temp dir,
+//! round trip. The MIT realm helper is kerbside-testsupport's (one temp dir,
 //! `krb5kdc -n` on a free port). Skips with a message when MIT krb5 or
 //! krb5-gss-samples are missing, unless KERBSIDE_REQUIRE_PEERS=1.
 
-#[path = "../impl/crypto/tests/common/mod.rs"]
-mod mit;
+use kerbside_testsupport::mit;
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpStream;

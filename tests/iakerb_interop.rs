@@ -9,11 +9,11 @@
 //! each completing the context and the wrapped-message / MIC exchange. The
 //! finished checksum flavour each side speaks is checked too: MIT 1.20
 //! sends extension 1 / key usage 42 and refuses the draft-03 numbering.
-//! The MIT realm helper is the crypto tests'. Skips with a message when MIT
-//! krb5 or krb5-gss-samples are missing, unless KERBSIDE_REQUIRE_PEERS=1.
+//! The MIT realm helper is kerbside-testsupport's. Skips with a message
+//! when MIT krb5 or krb5-gss-samples are missing, unless
+//! KERBSIDE_REQUIRE_PEERS=1.
 
-#[path = "../impl/crypto/tests/common/mod.rs"]
-mod mit;
+use kerbside_testsupport::mit;
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpStream;

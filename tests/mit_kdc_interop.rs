@@ -9,7 +9,7 @@
 //! KERBSIDE_REQUIRE_PEERS=1.
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, UdpSocket};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -18,6 +18,8 @@ use std::time::Duration;
 
 use kerbside_crypto::keytab::{KeytabEntry, write as write_keytab};
 use kerbside_crypto::{EncType, Key, default_salt};
+use kerbside_testsupport::peers::{self, find_tool as find};
+use kerbside_testsupport::ports::free_port;
 
 const REALM: &str = "LAB.TEST";
 const SHA1: &str = "aes256-cts-hmac-sha1-96";
@@ -39,30 +41,16 @@ password = "krbtgtpw"
 kvno = 2
 "#;
 
-/// Where an MIT tool lives (Debian puts the KDC-side ones in /usr/sbin).
-fn find(tool: &str) -> Option<PathBuf> {
-    ["/usr/bin", "/usr/sbin", "/bin", "/sbin"]
-        .iter()
-        .map(|d| Path::new(d).join(tool))
-        .find(|p| p.exists())
-}
-
 /// `Some(reason)` when a peer is missing (and the test should skip).
 fn missing(tools: &[&str]) -> Option<String> {
-    let absent: Vec<&str> = tools
-        .iter()
-        .copied()
-        .filter(|t| find(t).is_none())
-        .collect();
+    let absent = peers::absent(tools);
     if absent.is_empty() {
         return None;
     }
-    let what = format!("MIT krb5 tools not installed: {}", absent.join(", "));
-    assert!(
-        std::env::var("KERBSIDE_REQUIRE_PEERS").as_deref() != Ok("1"),
-        "{what} (KERBSIDE_REQUIRE_PEERS=1)"
-    );
-    Some(what)
+    peers::missing(format!(
+        "MIT krb5 tools not installed: {}",
+        absent.join(", ")
+    ))
 }
 
 struct TempDir(PathBuf);
@@ -85,23 +73,6 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-/// A port free for both UDP and TCP on 127.0.0.1, below the ephemeral
-/// range (DESIGN.md §8).
-fn free_port() -> u16 {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let base = (std::process::id() % 6000) as u16;
-    for _ in 0..6000 {
-        let i = NEXT.fetch_add(1, Ordering::SeqCst) as u16;
-        let port = 20_000 + (base + i.wrapping_mul(7)) % 12_000;
-        if UdpSocket::bind(("127.0.0.1", port)).is_ok()
-            && TcpListener::bind(("127.0.0.1", port)).is_ok()
-        {
-            return port;
-        }
-    }
-    panic!("no free port");
 }
 
 /// `kerbside serve kdc` as a child process, its stdout log collected.

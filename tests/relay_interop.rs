@@ -6,8 +6,7 @@
 //! Skips with a message when MIT krb5 (with the k5tls plugin) is missing,
 //! unless `KERBSIDE_REQUIRE_PEERS=1`.
 
-#[path = "../impl/net/tests/support/mit.rs"]
-mod mit;
+use kerbside_testsupport::mit_lab as mit;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -67,9 +67,9 @@ fn realm_keytab_re_encodes_byte_identically() {
 /// unless KERBSIDE_REQUIRE_PEERS=1).
 #[test]
 fn mit_klist_reads_our_keytab() {
-    let Some(klist) = which("klist") else {
+    let Some(klist) = kerbside_testsupport::peers::find_tool("klist") else {
         assert!(
-            std::env::var("KERBSIDE_REQUIRE_PEERS").as_deref() != Ok("1"),
+            !kerbside_testsupport::peers::required(),
             "klist required (KERBSIDE_REQUIRE_PEERS=1)"
         );
         eprintln!("SKIP: MIT klist not installed");
@@ -112,14 +112,6 @@ fn mit_klist_reads_our_keytab() {
     assert!(text.contains(&format!("(0x{})", "5a".repeat(32))), "{text}");
     assert!(text.contains("2 bob@EXAMPLE.ORG"), "{text}");
     assert!(text.contains(&format!("(0x{})", "11".repeat(16))), "{text}");
-}
-
-fn which(cmd: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join(cmd))
-            .find(|f| f.is_file())
-    })
 }
 
 fn arb_entry() -> impl Strategy<Value = KeytabEntry> {

@@ -9,7 +9,7 @@
 //! Skips when MIT krb5 / krb5-gss-samples are missing, unless
 //! KERBSIDE_REQUIRE_PEERS=1.
 
-mod common;
+use kerbside_testsupport::mit as common;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

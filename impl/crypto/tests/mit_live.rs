@@ -5,7 +5,7 @@
 //!
 //! Skips when MIT krb5 is not installed, unless KERBSIDE_REQUIRE_PEERS=1.
 
-mod common;
+use kerbside_testsupport::mit as common;
 
 use kerberos_asn1::{Asn1Object, EncTicketPart, Ticket};
 use kerbside_crypto::{EncType, Key, default_salt};

@@ -5,10 +5,8 @@
 //! missing target-domain, case-sensitive realms) the test shows the
 //! difference. Also: our KKDCP client against kdcproxy (client interop).
 
-#[path = "support/kdcproxy.rs"]
-mod kdcproxy;
-#[path = "support/mit.rs"]
-mod mit;
+use kerbside_testsupport::kdcproxy;
+use kerbside_testsupport::mit_lab as mit;
 #[path = "support/relay.rs"]
 mod relay;
 

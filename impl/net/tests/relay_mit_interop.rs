@@ -4,8 +4,7 @@
 //! Skips with a message when MIT krb5 or its k5tls plugin is missing, unless
 //! `KERBSIDE_REQUIRE_PEERS=1`.
 
-#[path = "support/mit.rs"]
-mod mit;
+use kerbside_testsupport::mit_lab as mit;
 #[path = "support/relay.rs"]
 mod relay;
 
