@@ -111,6 +111,11 @@ pub(crate) struct Load {
     pub(crate) latency: Option<Summary>,
     pub(crate) kdc_requests: u64,
     pub(crate) relay_requests: u64,
+    /// Requests in the busiest scenario second of the busiest KDC (over
+    /// the runs), from the KDCs' own request logs.
+    pub(crate) kdc_peak_rps: u64,
+    /// The same for the relays, from their audit lines.
+    pub(crate) relay_peak_rps: u64,
     /// Scenario time from the first logon's start to the last one's end (s).
     pub(crate) window_s: f64,
 }
@@ -146,7 +151,16 @@ pub(crate) fn load(runs: &[&RunResult]) -> Load {
     let mut lat = Vec::new();
     let (mut logons, mut ok, mut kdc, mut relay) = (0, 0, 0, 0);
     let mut window = 0.0;
+    let (mut kdc_peak, mut relay_peak) = (0, 0);
     for r in runs {
+        for srv in &r.load.servers {
+            let peak = match srv.role.as_str() {
+                "kdc" => &mut kdc_peak,
+                "relay" => &mut relay_peak,
+                _ => continue,
+            };
+            *peak = (*peak).max(srv.peak_rps);
+        }
         logons += r.logons.len();
         ok += r.logons.iter().filter(|l| succeeded(l)).count();
         kdc += r.coverage.get("kdc:requests").copied().unwrap_or(0);
@@ -172,6 +186,8 @@ pub(crate) fn load(runs: &[&RunResult]) -> Load {
         latency: Summary::of(&lat),
         kdc_requests: kdc,
         relay_requests: relay,
+        kdc_peak_rps: kdc_peak,
+        relay_peak_rps: relay_peak,
         window_s: window,
     }
 }
@@ -244,4 +260,64 @@ pub(crate) fn representative<'a>(runs: &[&'a RunResult]) -> Option<&'a RunResult
         .find(|r| !r.passed)
         .or_else(|| runs.first())
         .copied()
+}
+
+/// Where one scenario's wall time went, per scenario-seed (averages over
+/// its seeds): the "slowest scenarios" table.
+#[derive(Clone, Debug)]
+pub(crate) struct ScenarioCost {
+    pub(crate) scenario: String,
+    /// Wall time per scenario-seed (s).
+    pub(crate) wall_s: f64,
+    /// Share of the whole run's CPU time (0..1).
+    pub(crate) share: f64,
+    /// turmoil steps per seed, and how many had a message in flight.
+    pub(crate) steps: f64,
+    pub(crate) busy_steps: f64,
+    /// Idle skips per seed and the share of scenario time they covered.
+    pub(crate) jumps: f64,
+    pub(crate) jumped_share: f64,
+    /// Wall time per step (µs): what a tick of every host costs.
+    pub(crate) us_per_step: f64,
+    /// Logons and KDC exchanges per seed.
+    pub(crate) logons: f64,
+    pub(crate) exchanges: f64,
+}
+
+/// Every scenario's cost, slowest (wall per scenario-seed) first.
+pub(crate) fn costs(report: &Report<'_>) -> Vec<ScenarioCost> {
+    let total: f64 = report.runs.iter().map(|r| r.wall_time.as_secs_f64()).sum();
+    let mut out: Vec<ScenarioCost> = report
+        .summaries
+        .iter()
+        .filter_map(|s| {
+            let runs = report.runs_of(&s.file);
+            if runs.is_empty() {
+                return None;
+            }
+            let n = runs.len() as f64;
+            let sum = |f: &dyn Fn(&RunResult) -> f64| runs.iter().map(|r| f(r)).sum::<f64>();
+            let wall = sum(&|r| r.wall_time.as_secs_f64());
+            let steps = sum(&|r| r.steps as f64);
+            let scenario_time = sum(&|r| r.scenario_time.as_secs_f64());
+            Some(ScenarioCost {
+                scenario: s.scenario.clone(),
+                wall_s: wall / n,
+                share: if total > 0.0 { wall / total } else { 0.0 },
+                steps: steps / n,
+                busy_steps: sum(&|r| r.busy_steps as f64) / n,
+                jumps: sum(&|r| r.jumps as f64) / n,
+                jumped_share: if scenario_time > 0.0 {
+                    sum(&|r| r.jumped.as_secs_f64()) / scenario_time
+                } else {
+                    0.0
+                },
+                us_per_step: if steps > 0.0 { wall * 1e6 / steps } else { 0.0 },
+                logons: sum(&|r| r.logons.len() as f64) / n,
+                exchanges: sum(&|r| r.exchanges() as f64) / n,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| b.wall_s.total_cmp(&a.wall_s));
+    out
 }

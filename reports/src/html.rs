@@ -103,7 +103,7 @@ pub(crate) fn page(report: &Report<'_>) -> String {
     out.push_str(
         "<nav><a href=\"#summary\">Summary</a><a href=\"#failures\">Failures</a>\
          <a href=\"#matrix\">Seed sweep</a><a href=\"#latency\">Latency per path</a>\
-         <a href=\"#model\">Latency model</a><a href=\"#load\">Load</a>\
+         <a href=\"#model\">Latency model</a><a href=\"#load\">Load</a><a href=\"#cost\">Time</a>\
          <a href=\"#coverage\">Coverage</a><a href=\"#audit\">Audit events</a>\
          <a href=\"#scenarios\">Scenarios</a></nav>\n<main>\n",
     );
@@ -113,6 +113,7 @@ pub(crate) fn page(report: &Report<'_>) -> String {
     latency(report, &mut out);
     model(report, &mut out);
     load(report, &mut out);
+    costs(report, &mut out);
     coverage(report, &mut out);
     audit(report, &mut out);
     scenarios(report, &mut out);
@@ -436,7 +437,8 @@ fn load(report: &Report<'_>, out: &mut String) {
     }
     out.push_str(
         "<table><tr><th>scenario</th><th>logons</th><th>success</th><th>p50</th><th>p90</th>\
-         <th>p99</th><th>max</th><th>KDC requests</th><th>KDC req/s</th><th>relay requests</th><th>relay req/s</th></tr>\n",
+         <th>p99</th><th>max</th><th>KDC requests</th><th>KDC req/s</th><th>KDC peak req/s</th>\
+         <th>relay requests</th><th>relay req/s</th><th>relay peak req/s</th></tr>\n",
     );
     for s in heavy {
         let runs = report.runs_of(&s.file);
@@ -452,7 +454,8 @@ fn load(report: &Report<'_>, out: &mut String) {
             out,
             "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{:.2} %</td><td class=\"num\">{}</td>\
              <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{:.1}</td><td class=\"num\">{}</td><td class=\"num\">{:.1}</td></tr>",
+             <td class=\"num\">{:.1}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.1}</td>\
+             <td class=\"num\">{}</td></tr>",
             esc(&s.scenario),
             l.logons,
             l.success_pct(),
@@ -462,12 +465,14 @@ fn load(report: &Report<'_>, out: &mut String) {
             p(|s| s.max),
             l.kdc_requests,
             l.rate(l.kdc_requests),
+            l.kdc_peak_rps,
             l.relay_requests,
-            l.rate(l.relay_requests)
+            l.rate(l.relay_requests),
+            l.relay_peak_rps
         );
     }
     out.push_str(
-        "</table><p class=\"muted\">Rates are per second of simulated time over the window from the first logon to the last reply.</p></section>\n",
+        "</table><p class=\"muted\">Rates are per second of simulated time over the window from the first logon to the last reply; peaks are the busiest simulated second of the busiest server, counted from the KDC request log and the relay audit lines.</p></section>\n",
     );
 }
 
@@ -650,4 +655,49 @@ fn scenarios(report: &Report<'_>, out: &mut String) {
         }
     }
     out.push_str("</section>\n");
+}
+
+/// The slowest scenarios and where their time goes (see
+/// `markdown::cost_section`).
+fn costs(report: &Report<'_>, out: &mut String) {
+    let costs = gather::costs(report);
+    out.push_str("<section id=\"cost\"><h2>Where the time goes</h2>\n");
+    let _ = writeln!(
+        out,
+        "<p>{} scenario-seeds in {:.1} s wall on {} threads: {:.1} scenario-seeds/s. Per scenario-seed, \
+         slowest first. A step ticks every host once; busy steps had a message in flight; jumps \
+         skipped quiet time (the share of scenario time skipped).</p>",
+        report.runs.len(),
+        report.meta.wall_time.as_secs_f64(),
+        report.meta.threads,
+        if report.meta.wall_time.is_zero() {
+            0.0
+        } else {
+            report.runs.len() as f64 / report.meta.wall_time.as_secs_f64()
+        }
+    );
+    out.push_str(
+        "<table><tr><th>scenario</th><th>wall/seed</th><th>share of CPU</th><th>steps</th><th>busy</th>\
+         <th>jumps</th><th>skipped</th><th>µs/step</th><th>logons</th><th>KDC exchanges</th></tr>\n",
+    );
+    for c in &costs {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td class=\"num\">{:.1} ms</td><td class=\"num\">{:.1} %</td>\
+             <td class=\"num\">{:.0}</td><td class=\"num\">{:.0}</td><td class=\"num\">{:.0}</td>\
+             <td class=\"num\">{:.1} %</td><td class=\"num\">{:.1}</td><td class=\"num\">{:.0}</td>\
+             <td class=\"num\">{:.0}</td></tr>",
+            esc(&c.scenario),
+            c.wall_s * 1000.0,
+            c.share * 100.0,
+            c.steps,
+            c.busy_steps,
+            c.jumps,
+            c.jumped_share * 100.0,
+            c.us_per_step,
+            c.logons,
+            c.exchanges
+        );
+    }
+    out.push_str("</table></section>\n");
 }

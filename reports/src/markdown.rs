@@ -142,6 +142,7 @@ pub(crate) fn summary(report: &Report<'_>) -> String {
         }
     }
     load_section(report, &mut out);
+    cost_section(report, &mut out);
     model_section(report, &mut out);
     coverage_section(report, &mut out);
     out.push_str(
@@ -161,7 +162,7 @@ fn load_section(report: &Report<'_>, out: &mut String) {
         return;
     }
     out.push_str(
-        "\n## Load\n\n| scenario | logons | success | p50 | p90 | p99 | KDC requests/s | relay requests/s |\n|---|---|---|---|---|---|---|---|\n",
+        "\n## Load\n\n| scenario | logons | success | p50 | p90 | p99 | KDC requests/s | KDC peak/s | relay requests/s | relay peak/s |\n|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for s in heavy {
         let runs = report.runs_of(&s.file);
@@ -169,7 +170,7 @@ fn load_section(report: &Report<'_>, out: &mut String) {
         let p = |f: fn(&Summary) -> f64| l.latency.as_ref().map(f).map(fmt_ms).unwrap_or_default();
         let _ = writeln!(
             out,
-            "| {} | {} | {:.2} % | {} | {} | {} | {:.1} | {:.1} |",
+            "| {} | {} | {:.2} % | {} | {} | {} | {:.1} | {} | {:.1} | {} |",
             cell(&s.scenario),
             l.logons,
             l.success_pct(),
@@ -177,7 +178,9 @@ fn load_section(report: &Report<'_>, out: &mut String) {
             p(|s| s.p90),
             p(|s| s.p99),
             l.rate(l.kdc_requests),
-            l.rate(l.relay_requests)
+            l.kdc_peak_rps,
+            l.rate(l.relay_requests),
+            l.relay_peak_rps
         );
     }
 }
@@ -233,5 +236,38 @@ fn coverage_section(report: &Report<'_>, out: &mut String) {
     } else {
         let names: Vec<String> = never.iter().map(|k| format!("`{k}`")).collect();
         let _ = writeln!(out, "Never reached in this run: {}.", names.join(", "));
+    }
+}
+
+/// The slowest scenarios and where their time goes (issue 11: "report
+/// scenario-seeds per second, the slowest scenarios, and where the time
+/// goes").
+pub(crate) fn cost_section(report: &Report<'_>, out: &mut String) {
+    let costs = gather::costs(report);
+    if costs.is_empty() {
+        return;
+    }
+    out.push_str(
+        "\n## Where the time goes\n\nPer scenario-seed, slowest first. A step ticks every host once; \
+         busy steps had a message in flight, the others waited on a timer or settled; jumps skipped \
+         quiet time (share of scenario time skipped).\n\n\
+         | scenario | wall/seed | share of CPU | steps | busy | jumps | skipped | µs/step | logons | KDC exchanges |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for c in costs.iter().take(10) {
+        let _ = writeln!(
+            out,
+            "| {} | {:.1} ms | {:.1} % | {:.0} | {:.0} | {:.0} | {:.1} % | {:.1} | {:.0} | {:.0} |",
+            cell(&c.scenario),
+            c.wall_s * 1000.0,
+            c.share * 100.0,
+            c.steps,
+            c.busy_steps,
+            c.jumps,
+            c.jumped_share * 100.0,
+            c.us_per_step,
+            c.logons,
+            c.exchanges
+        );
     }
 }

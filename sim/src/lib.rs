@@ -12,6 +12,7 @@ pub mod clock;
 pub mod duration;
 pub mod firewall;
 pub mod invariant;
+pub mod load;
 pub mod localkdc_checks;
 pub mod logon;
 pub mod negotiator_checks;

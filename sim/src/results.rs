@@ -124,6 +124,14 @@ pub struct RunResult {
     pub wall_time: Duration,
     /// turmoil steps.
     pub steps: u64,
+    /// Steps with a message in flight (the rest were ticked while the
+    /// world waited on something no timer hinted, or settling).
+    pub busy_steps: u64,
+    /// Idle skips: jumps over quiet time (see `crate::warp`).
+    pub jumps: u64,
+    /// Scenario time covered by those jumps rather than by steps.
+    #[serde(rename = "jumped_us", serialize_with = "ser_micros")]
+    pub jumped: Duration,
     /// Messages captured.
     pub wire_messages: u64,
     /// Payload bytes captured.
@@ -132,6 +140,8 @@ pub struct RunResult {
     pub replay: String,
     /// Timeline actions (faults, firewall changes, ...) as they happened.
     pub marks: Vec<Mark>,
+    /// Success rate, latency percentiles, and relay and KDC load.
+    pub load: crate::load::LoadReport,
 }
 
 /// A timeline action of a run, for the report's timeline chart.

@@ -455,21 +455,19 @@ impl<'p> Driver<'p> {
                 }
                 Action::LogonMany(l) => {
                     let clients = l.client.names();
+                    let users = l.user.names();
                     let every = l.every.map(|d| d.0).unwrap_or_default();
+                    let batch = l.batch.unwrap_or(1).max(1);
                     for i in 0..l.count {
                         // Saturate: a schedule beyond Duration::MAX is simply never reached.
                         let at = every
-                            .checked_mul(i)
+                            .checked_mul(i / batch)
                             .and_then(|d| ev.at.0.checked_add(d))
                             .unwrap_or(Duration::MAX);
                         let client = clients[i as usize % clients.len()].to_owned();
-                        let id = self.new_logon(
-                            &client,
-                            &l.user,
-                            l.service.clone(),
-                            l.label.clone(),
-                            at,
-                        );
+                        let user = users[i as usize % users.len()].to_owned();
+                        let id =
+                            self.new_logon(&client, &user, l.service.clone(), l.label.clone(), at);
                         self.logon_targets.push((l.server.clone(), l.protocol));
                         push(&mut items, at, Item::Logon(id));
                     }
@@ -622,6 +620,7 @@ impl<'p> Driver<'p> {
         let max_logon = s.expect.max_logon_time.0;
         let mut next_item = 0usize;
         let mut steps: u64 = 0;
+        let (mut busy_steps, mut jumps, mut jumped) = (0u64, 0u64, Duration::ZERO);
         let mut quiet_steps = 0u32;
         let mut last_activity = 0u64;
         let mut aborted = false;
@@ -666,6 +665,8 @@ impl<'p> Driver<'p> {
                 if let Some(by) = jump(&q).filter(|_| s.idle_skip) {
                     self.timebase.add_jump(by);
                     self.warp.request(by);
+                    jumps += 1;
+                    jumped += by;
                     self.world
                         .record_event("idle", format!("skip {}", format_duration(by)));
                     // The hosts apply the jump in the next step; only then
@@ -711,6 +712,9 @@ impl<'p> Driver<'p> {
                     in_flight += l.count();
                 }
             });
+            if in_flight > 0 {
+                busy_steps += 1;
+            }
             // Quiet: nothing in flight and nothing recorded in this step.
             let activity = self.world.with_trace(|t| t.len());
             quiet_steps = if in_flight == 0 && activity == last_activity {
@@ -749,6 +753,7 @@ impl<'p> Driver<'p> {
             *path_counts.entry(l.path_name()).or_insert(0u64) += 1;
         }
         let coverage = self.world.coverage();
+        let load = self.world.load_report(&self.logons);
         let trace = self.world.take_trace();
         let (wire_messages, wire_bytes) = trace.wire_stats();
         let result = RunResult {
@@ -766,10 +771,14 @@ impl<'p> Driver<'p> {
             scenario_time,
             wall_time: wall_since(started),
             steps,
+            busy_steps,
+            jumps,
+            jumped,
             wire_messages,
             wire_bytes,
             replay: self.p.replay_command(seed),
             marks: std::mem::take(&mut self.marks),
+            load,
         };
         RunOutput { result, trace }
     }

@@ -90,6 +90,8 @@ pub(crate) struct WorldState {
     next_conn: u64,
     timebase: Arc<Timebase>,
     record_plaintext: bool,
+    /// Requests per second of every KDC and relay (the load report).
+    meter: crate::load::RequestMeter,
 }
 
 /// Handle on the world, cloned into every host's [`crate::net::SimNet`].
@@ -132,6 +134,7 @@ impl World {
                 next_conn: 1,
                 timebase,
                 record_plaintext: true,
+                meter: crate::load::RequestMeter::default(),
             })),
         }
     }
@@ -402,12 +405,18 @@ impl World {
             kind: kind.to_owned(),
             detail: detail.into(),
         };
+        st.meter.on_event(&ev.kind, &ev.detail, ev.scenario_at);
         let mut found = Vec::new();
         for inv in st.invariants.iter_mut() {
             found.extend(inv.on_event(&ev));
         }
         st.trace.push(TraceEntry::Event(ev));
         Self::add_findings(&mut st, found);
+    }
+
+    /// The load figures of these logons and the servers' request records.
+    pub fn load_report(&self, logons: &[LogonRecord]) -> crate::load::LoadReport {
+        crate::load::LoadReport::new(logons, &self.inner.borrow().meter)
     }
 
     /// Runs the invariants on a finished logon.

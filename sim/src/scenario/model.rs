@@ -793,8 +793,9 @@ pub struct LogonAction {
 pub struct LogonManyAction {
     /// Client host(s): logons rotate over them.
     pub client: OneOrMany,
-    /// User principal.
-    pub user: String,
+    /// User principal(s): logons rotate over them (logon `i` is user
+    /// `i % n`), independently of the clients.
+    pub user: OneOrMany,
     /// Service ticket to request.
     #[serde(default)]
     pub service: Option<String>,
@@ -806,9 +807,14 @@ pub struct LogonManyAction {
     pub protocol: Option<AppProtocol>,
     /// How many.
     pub count: u32,
-    /// Spacing between starts.
+    /// Spacing between starts (between waves when `batch` is set).
     #[serde(default)]
     pub every: Option<SimDuration>,
+    /// Logons started together per wave (default 1): a Monday morning's
+    /// arrivals come in bursts, and a load scenario of thousands of logons
+    /// costs simulation steps per wave, not per logon.
+    #[serde(default)]
+    pub batch: Option<u32>,
     /// Group name for expectations.
     #[serde(default)]
     pub label: Option<String>,

@@ -627,9 +627,17 @@ impl Checker<'_> {
                     if l.count == 0 {
                         return Err((ep.key("count"), "must be at least 1".into()));
                     }
+                    if l.batch == Some(0) {
+                        return Err((ep.key("batch"), "must be at least 1".into()));
+                    }
+                    if l.user.names().is_empty() {
+                        return Err((ep.key("user"), "name at least one user".into()));
+                    }
                     for c in l.client.names() {
                         let h = self.need_host(ep.clone().key("client"), c)?;
-                        self.logon_checks(&ep, h, &l.user)?;
+                        for u in l.user.names() {
+                            self.logon_checks(&ep, h, u)?;
+                        }
                     }
                     self.server_checks(&ep, l.server.as_deref())?;
                     if let Some(lb) = &l.label {
