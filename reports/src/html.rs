@@ -368,6 +368,13 @@ fn model(report: &Report<'_>, out: &mut String) {
         p.native_timeout_ms,
         p.race_delay_ms
     );
+    if measured.is_empty() {
+        out.push_str(
+            "<p class=\"gap\">No logon in this run carries a model key, so the simulated \
+             columns are empty: the <code>latency-model</code> scenario (default tier) measures \
+             them, e.g. <code>kerbside run latency-model</code>.</p>\n",
+        );
+    }
     out.push_str(
         "<table><tr><th>path</th><th>round trips per exchange</th><th>one exchange: model</th>\
          <th>simulated (p50)</th><th>full logon: model</th><th>simulated (p50)</th><th>published figure</th></tr>\n",

@@ -201,6 +201,11 @@ fn model_section(report: &Report<'_>, out: &mut String) {
         p.native_timeout_ms,
         p.race_delay_ms
     );
+    if measured.is_empty() {
+        out.push_str(
+            "No logon in this run carries a model key; `kerbside run latency-model` fills the simulated columns.\n\n",
+        );
+    }
     out.push_str("| path | one exchange | model | simulated | logon model | logon simulated |\n|---|---|---|---|---|---|\n");
     for r in &rows {
         let m = measured.get(r.key);

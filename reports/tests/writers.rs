@@ -35,8 +35,15 @@ fn the_four_files_describe_passes_and_failures() {
         "{md}"
     );
     assert!(md.contains("took path native-tcp, expected kkdcp"), "{md}");
+    // No latency-model scenario in this run: the report says where the
+    // simulated column would come from instead of a column of dashes only.
+    assert!(
+        md.contains("`kerbside run latency-model` fills the simulated columns"),
+        "{md}"
+    );
 
     let html = std::fs::read_to_string(&w.html).unwrap();
+    assert!(html.contains("No logon in this run carries a model key"));
     for id in [
         "chart-latency",
         "chart-matrix",
