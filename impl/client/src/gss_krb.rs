@@ -24,11 +24,11 @@ use kerbside_crypto::Key;
 use kerbside_crypto::gss::{GssError, Role};
 use kerbside_crypto::gss_checksum::{
     self, CKSUMTYPE_GSSAPI, FinishedFlavor, GSS_C_CONF_FLAG, GSS_C_INTEG_FLAG, GSS_C_MUTUAL_FLAG,
-    GSS_C_REPLAY_FLAG, GSS_C_SEQUENCE_FLAG, GssChecksum, GssExtension,
+    GSS_C_REPLAY_FLAG, GSS_C_SEQUENCE_FLAG,
 };
 use kerbside_wire::WireError;
 use kerbside_wire::der::Oid;
-use kerbside_wire::gss::{self, oid, tok_id};
+use kerbside_wire::gss::{self, GssChecksum, oid, tok_id};
 use kerbside_wire::krb::asn1::Checksum;
 use kerbside_wire::krb::{KrbMessage, decode};
 use kerbside_wire::time::from_kerberos_time_usec;
@@ -173,16 +173,16 @@ impl KrbInitiator {
         // IAKERB finished checksum, so it exists before the checksum.
         let subkey = Key::random(creds.session_key.etype(), rng);
         let extensions = match finished {
-            Some((conversation, flavor)) => vec![GssExtension {
-                ext_type: flavor.ext_type(),
-                data: gss_checksum::iakerb_finished(&subkey, conversation, flavor),
-            }],
+            Some((conversation, flavor)) => vec![(
+                flavor.ext_type(),
+                gss_checksum::iakerb_finished(&subkey, conversation, flavor),
+            )],
             None => Vec::new(),
         };
         // RFC 4121 §4.1.1: the GSS checksum binds the flags and channel
         // bindings into the authenticator (RFC 6542 extensions after them).
         let checksum = GssChecksum {
-            bindings_hash: options.channel_bindings,
+            bindings: options.channel_bindings,
             flags,
             delegation: None,
             extensions,

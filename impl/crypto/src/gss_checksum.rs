@@ -1,6 +1,9 @@
-//! The Kerberos GSS-API authenticator checksum, checksum type 0x8003
-//! (RFC 4121 §4.1.1), with the RFC 6542 extensions MIT appends, and the
-//! IAKERB finished value carried in one of them.
+//! The cryptographic side of the Kerberos GSS-API authenticator checksum,
+//! checksum type 0x8003 (RFC 4121 §4.1.1): its flag and extension
+//! numbers, the channel-binding hash, and the IAKERB finished value
+//! carried in one of its RFC 6542 extensions. The checksum's byte layout
+//! is a wire format: `kerbside_wire::gss::GssChecksum` encodes and decodes
+//! it (`decode_acceptor` as MIT's acceptor reads it).
 //!
 //! IAKERB finished comes in two flavours, both seen in the wild: MIT krb5
 //! up to 1.21 (Debian bookworm's 1.20.1, verified in
@@ -82,30 +85,10 @@ impl FinishedFlavor {
     }
 }
 
-/// Fixed part before the optional delegation field.
-const FIXED_LEN: usize = 24;
-
-/// A malformed 0x8003 checksum value.
+/// What an IAKERB finished value failed on.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum GssChecksumError {
-    /// Shorter than the 24 fixed bytes.
-    #[error("GSS checksum of {0} bytes is shorter than 24")]
-    TooShort(usize),
-    /// Lgth is not 16 (MIT rejects anything else).
-    #[error("GSS checksum Bnd length {0} is not 16")]
-    BadBindingLength(u32),
-    /// DELEG flag set but the delegation option is not 1.
-    #[error("GSS checksum delegation option {0} is not 1")]
-    BadDelegationOption(u16),
-    /// A length field runs past the end.
-    #[error("GSS checksum truncated at byte {offset}: {what}")]
-    Truncated {
-        /// byte offset
-        offset: usize,
-        /// field
-        what: &'static str,
-    },
     /// The IAKERB finished value is not the DER `KRB-FINISHED` expected.
     #[error("malformed KRB-FINISHED at byte {offset}: expected {expected}")]
     MalformedFinished {
@@ -119,127 +102,16 @@ pub enum GssChecksumError {
     Crypto(#[from] CryptoError),
 }
 
-/// One RFC 6542 extension.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GssExtension {
-    /// Extension type.
-    pub ext_type: u32,
-    /// Extension data.
-    pub data: Vec<u8>,
-}
-
-/// The decoded 0x8003 checksum.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct GssChecksum {
-    /// MD5 of the channel bindings, or zeros when there are none.
-    pub bindings_hash: [u8; 16],
-    /// GSS context flags.
-    pub flags: u32,
-    /// KRB-CRED with delegated credentials (present iff the DELEG flag is
-    /// set and the field was sent).
-    pub delegation: Option<Vec<u8>>,
-    /// RFC 6542 extensions, in order.
-    pub extensions: Vec<GssExtension>,
-}
-
-impl GssChecksum {
-    /// The extension of `ext_type`, if present.
-    pub fn extension(&self, ext_type: u32) -> Option<&[u8]> {
-        self.extensions
-            .iter()
-            .find(|e| e.ext_type == ext_type)
-            .map(|e| e.data.as_slice())
-    }
-
-    /// The IAKERB finished extension, either flavour (draft-03 first).
-    pub fn iakerb_finished(&self) -> Option<(FinishedFlavor, &[u8])> {
+impl FinishedFlavor {
+    /// The IAKERB finished extension of a checksum, either flavour
+    /// (draft-03 first); `extension` looks an extension up by type (e.g.
+    /// `kerbside_wire::gss::GssChecksum::extension`).
+    pub fn find<'a>(
+        extension: impl Fn(u32) -> Option<&'a [u8]>,
+    ) -> Option<(FinishedFlavor, &'a [u8])> {
         [FinishedFlavor::Draft03, FinishedFlavor::MitLegacy]
             .into_iter()
-            .find_map(|f| self.extension(f.ext_type()).map(|d| (f, d)))
-    }
-
-    /// Encode the checksum value. The delegation field is written when
-    /// `delegation` is `Some` (callers set GSS_C_DELEG_FLAG with it).
-    /// Lengths above the 16/32-bit fields are truncated to fit.
-    pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(FIXED_LEN + 64);
-        out.extend_from_slice(&16u32.to_le_bytes());
-        out.extend_from_slice(&self.bindings_hash);
-        out.extend_from_slice(&self.flags.to_le_bytes());
-        if let Some(d) = &self.delegation {
-            let n = u16::try_from(d.len()).unwrap_or(u16::MAX);
-            out.extend_from_slice(&1u16.to_le_bytes());
-            out.extend_from_slice(&n.to_le_bytes());
-            out.extend_from_slice(&d[..usize::from(n)]);
-        }
-        for e in &self.extensions {
-            let n = u32::try_from(e.data.len()).unwrap_or(u32::MAX);
-            out.extend_from_slice(&e.ext_type.to_be_bytes());
-            out.extend_from_slice(&n.to_be_bytes());
-            out.extend_from_slice(&e.data[..n as usize]);
-        }
-        out
-    }
-
-    /// Decode a checksum value (the `checksum` octets of an Authenticator
-    /// `cksum` with type 0x8003). Never panics.
-    pub fn decode(b: &[u8]) -> Result<GssChecksum, GssChecksumError> {
-        let Some(fixed) = b.first_chunk::<FIXED_LEN>() else {
-            return Err(GssChecksumError::TooShort(b.len()));
-        };
-        let lgth = u32::from_le_bytes([fixed[0], fixed[1], fixed[2], fixed[3]]);
-        if lgth != 16 {
-            return Err(GssChecksumError::BadBindingLength(lgth));
-        }
-        let mut bindings_hash = [0u8; 16];
-        bindings_hash.copy_from_slice(&fixed[4..20]);
-        let flags = u32::from_le_bytes([fixed[20], fixed[21], fixed[22], fixed[23]]);
-        let mut pos = FIXED_LEN;
-        let mut delegation = None;
-        // RFC 4121 §4.1.1: DlgOpt/Dlgth/Deleg follow only with the DELEG
-        // flag. MIT also tolerates the flag without the field.
-        if flags & GSS_C_DELEG_FLAG != 0 && b.len() >= pos + 4 {
-            let opt = u16::from_le_bytes([b[pos], b[pos + 1]]);
-            if opt != 1 {
-                return Err(GssChecksumError::BadDelegationOption(opt));
-            }
-            let n = usize::from(u16::from_le_bytes([b[pos + 2], b[pos + 3]]));
-            let start = pos + 4;
-            let d = b.get(start..start + n).ok_or(GssChecksumError::Truncated {
-                offset: start,
-                what: "Deleg",
-            })?;
-            delegation = Some(d.to_vec());
-            pos = start + n;
-        }
-        let mut extensions = Vec::new();
-        while pos < b.len() {
-            let hdr = b.get(pos..pos + 8).ok_or(GssChecksumError::Truncated {
-                offset: pos,
-                what: "extension header",
-            })?;
-            let ext_type = u32::from_be_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
-            let n = u32::from_be_bytes([hdr[4], hdr[5], hdr[6], hdr[7]]) as usize;
-            let start = pos + 8;
-            let data = start
-                .checked_add(n)
-                .and_then(|end| b.get(start..end))
-                .ok_or(GssChecksumError::Truncated {
-                    offset: start,
-                    what: "extension data",
-                })?;
-            extensions.push(GssExtension {
-                ext_type,
-                data: data.to_vec(),
-            });
-            pos = start + n;
-        }
-        Ok(GssChecksum {
-            bindings_hash,
-            flags,
-            delegation,
-            extensions,
-        })
+            .find_map(|f| extension(f.ext_type()).map(|d| (f, d)))
     }
 }
 
@@ -502,78 +374,23 @@ mod tests {
     }
 
     #[test]
-    fn round_trip_with_delegation_and_extensions() {
-        let c = GssChecksum {
-            bindings_hash: [3; 16],
-            flags: GSS_C_DELEG_FLAG | GSS_C_MUTUAL_FLAG | GSS_C_INTEG_FLAG,
-            delegation: Some(b"KRB-CRED".to_vec()),
-            extensions: vec![GssExtension {
-                ext_type: EXT_IAKERB_FINISHED,
-                data: vec![0x30, 0x00],
-            }],
-        };
-        let bytes = c.encode();
-        assert_eq!(&bytes[..4], &[16, 0, 0, 0]);
-        assert_eq!(&bytes[24..28], &[1, 0, 8, 0]);
-        assert_eq!(GssChecksum::decode(&bytes).unwrap(), c);
-        assert_eq!(c.extension(EXT_IAKERB_FINISHED), Some(&[0x30, 0x00][..]));
-        assert_eq!(c.extension(EXT_CHANNEL_BINDING), None);
-    }
-
-    #[test]
-    fn minimal_checksum_is_24_bytes() {
-        let c = GssChecksum {
-            flags: GSS_C_MUTUAL_FLAG,
-            ..GssChecksum::default()
-        };
-        let b = c.encode();
-        assert_eq!(b.len(), 24);
-        assert_eq!(GssChecksum::decode(&b).unwrap(), c);
-    }
-
-    #[test]
-    fn malformed_values_are_typed_errors() {
+    fn finished_extension_found_in_either_flavour() {
+        let exts = [(EXT_IAKERB_FINISHED_LEGACY, &b"legacy"[..]), (7, &b"x"[..])];
+        let lookup = |t: u32| exts.iter().find(|(ty, _)| *ty == t).map(|(_, d)| *d);
         assert_eq!(
-            GssChecksum::decode(&[0; 23]),
-            Err(GssChecksumError::TooShort(23))
+            FinishedFlavor::find(lookup),
+            Some((FinishedFlavor::MitLegacy, &b"legacy"[..]))
         );
-        let mut b = GssChecksum::default().encode();
-        b[0] = 15;
+        let both = [
+            (EXT_IAKERB_FINISHED_LEGACY, &b"l"[..]),
+            (EXT_IAKERB_FINISHED, &b"d"[..]),
+        ];
+        let lookup = |t: u32| both.iter().find(|(ty, _)| *ty == t).map(|(_, d)| *d);
         assert_eq!(
-            GssChecksum::decode(&b),
-            Err(GssChecksumError::BadBindingLength(15))
+            FinishedFlavor::find(lookup),
+            Some((FinishedFlavor::Draft03, &b"d"[..]))
         );
-        let mut b = GssChecksum {
-            flags: GSS_C_DELEG_FLAG,
-            delegation: Some(vec![1, 2, 3]),
-            ..Default::default()
-        }
-        .encode();
-        b.truncate(b.len() - 1);
-        assert!(matches!(
-            GssChecksum::decode(&b),
-            Err(GssChecksumError::Truncated { what: "Deleg", .. })
-        ));
-        b[24] = 2;
-        assert_eq!(
-            GssChecksum::decode(&b),
-            Err(GssChecksumError::BadDelegationOption(2))
-        );
-        let mut b = GssChecksum::default().encode();
-        b.extend_from_slice(&[0, 0, 0, 2, 0xff, 0xff, 0xff, 0xff, 1]);
-        assert!(matches!(
-            GssChecksum::decode(&b),
-            Err(GssChecksumError::Truncated { .. })
-        ));
-        let mut b = GssChecksum::default().encode();
-        b.extend_from_slice(&[0, 0, 0]);
-        assert!(matches!(
-            GssChecksum::decode(&b),
-            Err(GssChecksumError::Truncated {
-                what: "extension header",
-                ..
-            })
-        ));
+        assert_eq!(FinishedFlavor::find(|_| None), None);
     }
 
     #[test]

@@ -3,9 +3,7 @@
 //! RRC rotation; arbitrary tokens never panic.
 
 use kerbside_crypto::gss::{self, GssError, PerMessage, Role};
-use kerbside_crypto::gss_checksum::{
-    FinishedFlavor, GSS_C_DELEG_FLAG, GssChecksum, GssExtension, verify_iakerb_finished,
-};
+use kerbside_crypto::gss_checksum::{FinishedFlavor, verify_iakerb_finished};
 use kerbside_crypto::{EncType, Key};
 use proptest::prelude::*;
 use rand_chacha::ChaCha12Rng;
@@ -164,25 +162,12 @@ fn malformed_tokens_are_typed_errors() {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
+    // The checksum's layout is kerbside-wire's (gss::GssChecksum, with its
+    // own round-trip and never-panics properties); here, the finished value.
     #[test]
-    fn gss_checksum_decode_never_panics_and_round_trips(
+    fn arbitrary_finished_values_never_verify(
         bytes in prop::collection::vec(any::<u8>(), 0..120),
-        flags in any::<u32>(),
-        hash in any::<[u8; 16]>(),
-        deleg in prop::option::of(prop::collection::vec(any::<u8>(), 0..40)),
-        exts in prop::collection::vec((any::<u32>(), prop::collection::vec(any::<u8>(), 0..30)), 0..3),
     ) {
-        let _ = GssChecksum::decode(&bytes);
-        let mut prefixed = GssChecksum::default().encode();
-        prefixed.extend_from_slice(&bytes);
-        let _ = GssChecksum::decode(&prefixed);
-        let c = GssChecksum {
-            bindings_hash: hash,
-            flags: if deleg.is_some() { flags | GSS_C_DELEG_FLAG } else { flags & !GSS_C_DELEG_FLAG },
-            delegation: deleg,
-            extensions: exts.into_iter().map(|(t, d)| GssExtension { ext_type: t, data: d }).collect(),
-        };
-        prop_assert_eq!(GssChecksum::decode(&c.encode()).unwrap(), c);
         let key = Key::new(EncType::Aes128CtsHmacSha196, [3u8; 16]).unwrap();
         prop_assert!(verify_iakerb_finished(&key, b"conv", &bytes, FinishedFlavor::Draft03).is_err());
     }

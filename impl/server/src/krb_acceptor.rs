@@ -49,11 +49,11 @@ use kerbside_crypto::Key;
 use kerbside_crypto::gss::Role;
 use kerbside_crypto::gss_checksum::{
     self, CKSUMTYPE_GSSAPI, FinishedFlavor, GSS_C_CONF_FLAG, GSS_C_DELEG_FLAG, GSS_C_INTEG_FLAG,
-    GSS_C_MUTUAL_FLAG, GSS_C_REPLAY_FLAG, GSS_C_SEQUENCE_FLAG, GssChecksum,
+    GSS_C_MUTUAL_FLAG, GSS_C_REPLAY_FLAG, GSS_C_SEQUENCE_FLAG,
 };
 use kerbside_kdc::replay::{ReplayCache, ReplayKey, ReplayVerdict};
 use kerbside_wire::der::Oid;
-use kerbside_wire::gss::{self, tok_id};
+use kerbside_wire::gss::{self, GssChecksum, tok_id};
 use kerbside_wire::krb::asn1::{
     ApRep, ApReq, Asn1Object, Authenticator, EncApRepPart, EncTicketPart, EncryptedData,
     EncryptionKey, PrincipalName,
@@ -388,13 +388,14 @@ fn verify(
             "authenticator checksum is not type 0x8003",
         ));
     }
-    let gss_ck = GssChecksum::decode(&ck.checksum)
+    // Read as MIT's acceptor reads it (DELEG flag without the field).
+    let gss_ck = GssChecksum::decode_acceptor(&ck.checksum)
         .map_err(|_| with_client(code::KRB_AP_ERR_MODIFIED, "malformed 0x8003 checksum"))?;
     // RFC 4121 §4.1.1.2 / MIT: an initiator without bindings sends zeros,
     // which an acceptor with bindings accepts unless it insists.
     if let Some(expected) = config.channel_bindings
-        && gss_ck.bindings_hash != [0; 16]
-        && gss_ck.bindings_hash != expected
+        && gss_ck.bindings != [0; 16]
+        && gss_ck.bindings != expected
     {
         return Err(with_client(
             code::KRB_AP_ERR_MODIFIED,
@@ -414,7 +415,7 @@ fn verify(
     // exchanges cannot go unnoticed.
     let finished = match iakerb_conversation {
         None => None,
-        Some(conv) => match gss_ck.iakerb_finished() {
+        Some(conv) => match FinishedFlavor::find(|t| gss_ck.extension(t)) {
             Some((flavor, data)) => {
                 let Some(subkey) = &initiator_subkey else {
                     return Err(with_client(

@@ -368,8 +368,24 @@ impl GssChecksum {
         v
     }
 
-    /// Decodes a checksum value; every length is bounds-checked.
+    /// Decodes a checksum value as RFC 4121 §4.1.1 lays it out (the
+    /// delegation fields are there whenever GSS_C_DELEG_FLAG is); every
+    /// length is bounds-checked.
     pub fn decode(bytes: &[u8]) -> Result<Self> {
+        Self::decode_with(bytes, false)
+    }
+
+    /// Decodes a checksum value as MIT krb5's acceptor reads it
+    /// (`kg_accept_krb5`, accept_sec_context.c): GSS_C_DELEG_FLAG with
+    /// fewer than four bytes after the fixed part means no delegation
+    /// (MIT tolerates the flag without the field), and a DlgOpt other than
+    /// 1 (`KRB5_GSS_FOR_CREDS_OPTION`) is refused. What an acceptor that
+    /// interoperates with MIT initiators must accept.
+    pub fn decode_acceptor(bytes: &[u8]) -> Result<Self> {
+        Self::decode_with(bytes, true)
+    }
+
+    fn decode_with(bytes: &[u8], as_mit_acceptor: bool) -> Result<Self> {
         let mut c = crate::bytes::Cursor::new(bytes, Format::Gss);
         let lgth = c.u32_le("Lgth")?;
         if lgth != 16 {
@@ -385,8 +401,20 @@ impl GssChecksum {
         let mut bindings = [0u8; 16];
         bindings.copy_from_slice(c.take(16, "Bnd")?);
         let flags = c.u32_le("Flags")?;
-        let delegation = if flags & checksum_flags::DELEG != 0 {
+        let tolerated_without_field = as_mit_acceptor && c.rest().len() < 4;
+        let delegation = if flags & checksum_flags::DELEG != 0 && !tolerated_without_field {
+            let at = c.offset();
             let opt = c.u16_le("DlgOpt")?;
+            if as_mit_acceptor && opt != 1 {
+                return Err(c.error_at(
+                    at,
+                    ErrorKind::BadConstant {
+                        what: "DlgOpt",
+                        expected: "1".into(),
+                        found: opt.to_string(),
+                    },
+                ));
+            }
             let len = c.u16_le("Dlgth")?;
             Some((opt, c.take(usize::from(len), "Deleg")?.to_vec()))
         } else {
@@ -560,5 +588,49 @@ mod tests {
         let mut bad = plain.encode();
         bad[0] = 17;
         assert!(GssChecksum::decode(&bad).is_err());
+    }
+
+    #[test]
+    fn acceptor_decoding_follows_mit() {
+        let plain = GssChecksum {
+            flags: checksum_flags::MUTUAL,
+            ..Default::default()
+        };
+        // DELEG flag without the delegation field: RFC 4121 layout says
+        // truncated, MIT's acceptor reads it as no delegation.
+        let mut flag_only = plain.encode();
+        flag_only[20] |= checksum_flags::DELEG as u8;
+        assert!(matches!(
+            GssChecksum::decode(&flag_only).unwrap_err().kind,
+            ErrorKind::Truncated { .. }
+        ));
+        let c = GssChecksum::decode_acceptor(&flag_only).unwrap();
+        assert_eq!(c.delegation, None);
+        assert_eq!(c.flags & checksum_flags::DELEG, checksum_flags::DELEG);
+        // Fewer than four bytes after the fixed part: still no delegation,
+        // and the leftover is a truncated extension header.
+        let mut short = flag_only.clone();
+        short.extend_from_slice(&[1, 0]);
+        assert!(GssChecksum::decode_acceptor(&short).is_err());
+        // DlgOpt 2: kept by the layout decoder, refused by the acceptor's.
+        let deleg = GssChecksum {
+            flags: checksum_flags::DELEG,
+            delegation: Some((2, vec![0x76, 0x00])),
+            ..Default::default()
+        };
+        assert_eq!(GssChecksum::decode(&deleg.encode()).unwrap(), deleg);
+        let e = GssChecksum::decode_acceptor(&deleg.encode()).unwrap_err();
+        assert!(
+            matches!(e.kind, ErrorKind::BadConstant { what: "DlgOpt", .. }),
+            "{e}"
+        );
+        assert_eq!(e.offset, 24);
+        // Well-formed checksums read the same either way.
+        let good = GssChecksum {
+            delegation: Some((1, vec![0x76, 0x00])),
+            extensions: vec![(GSS_EXTS_FINISHED, vec![0x30, 0x00])],
+            ..deleg
+        };
+        assert_eq!(GssChecksum::decode_acceptor(&good.encode()).unwrap(), good);
     }
 }

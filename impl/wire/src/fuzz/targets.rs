@@ -193,6 +193,10 @@ pub const TARGETS: &[Target] = &[
         run: |b| gss::GssChecksum::decode(b).map(drop),
     },
     Target {
+        name: "gss::GssChecksum::decode_acceptor",
+        run: |b| gss::GssChecksum::decode_acceptor(b).map(drop),
+    },
+    Target {
         name: "iakerb::decode_with_inner",
         run: iakerb_full,
     },
