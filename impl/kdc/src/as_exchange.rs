@@ -33,10 +33,11 @@ use crate::codes::{ErrorCode, USAGE_AS_REQ_CKSUM};
 use crate::encode::{encode_as_rep, encode_enc_kdc_rep_part};
 use crate::etype;
 use crate::kdc::Shared;
-use crate::lifetime::{self, Bounds, Requested};
+use crate::lifetime::{self, Bounds};
 use crate::policy::{Exchange, IssueContext};
 use crate::preauth::{self, PreauthResult};
 use crate::reject::{Checked, Rejection};
+use crate::request_checks;
 use crate::store::{EntryRef, PrincipalEntry};
 use crate::ticket::{encryption_key, kt, seal, time_fields, unix_secs};
 
@@ -93,12 +94,7 @@ pub fn handle(
         ));
     };
     let with_client = |r: Rejection| r.with_client(realm, cname);
-    let Some(sname) = body.sname.as_ref().filter(|s| !s.name_string.is_empty()) else {
-        return Err(with_client(Rejection::new(
-            ErrorCode::KDC_ERR_S_PRINCIPAL_UNKNOWN,
-            "no server name in request",
-        )));
-    };
+    let sname = request_checks::server_name(body).map_err(with_client)?;
     let options = body.kdc_options.flags;
     if options & TGS_ONLY_OPTIONS != 0 {
         return Err(with_client(Rejection::new(
@@ -106,19 +102,7 @@ pub fn handle(
             "option not valid in an AS request",
         )));
     }
-    // RFC 4120 §3.1.3 / §3.3.3: a start time beyond the skew window is a
-    // postdating request; kerbside issues no postdated tickets.
-    let latest_start = now.checked_add(kdc.config.max_skew).unwrap_or(now);
-    let starts_later = body
-        .from
-        .as_ref()
-        .is_some_and(|f| kerbside_wire::time::from_kerberos_time(f) > latest_start);
-    if options & opt::POSTDATED != 0 || starts_later {
-        return Err(with_client(Rejection::new(
-            ErrorCode::KDC_ERR_CANNOT_POSTDATE,
-            "postdated tickets are not issued",
-        )));
-    }
+    request_checks::refuse_postdating(body, kdc.config.max_skew, now).map_err(with_client)?;
 
     let client = lookup_client(kdc, cname, now).map_err(with_client)?;
     let server = lookup_server(kdc, sname, now).map_err(with_client)?;
@@ -130,18 +114,8 @@ pub fn handle(
             "no enctype in common with the client's keys",
         )));
     };
-    let Some(session_etype) = etype::session_etype(&body.etypes, enabled, &server) else {
-        return Err(with_client(Rejection::new(
-            ErrorCode::KDC_ERR_ETYPE_NOSUPP,
-            "no session enctype the service supports",
-        )));
-    };
-    let Some(service_key) = etype::ticket_key(enabled, &server) else {
-        return Err(with_client(Rejection::new(
-            ErrorCode::KDC_ERR_ETYPE_NOSUPP,
-            "service has no key of an enabled enctype",
-        )));
-    };
+    let (session_etype, service_key) =
+        request_checks::service_keys(body, enabled, &server).map_err(with_client)?;
 
     let padata = req.padata.as_deref().unwrap_or(&[]);
     let pre = preauth::check(padata, &client, reply_key.etype(), kdc.config.max_skew, now)
@@ -184,12 +158,7 @@ pub fn handle(
     let times = lifetime::new_ticket(
         now_s,
         now_s,
-        Requested {
-            till: kerbside_wire::time::unix_seconds(&body.till),
-            rtime: body.rtime.as_ref().map(kerbside_wire::time::unix_seconds),
-            renewable: options & opt::RENEWABLE != 0,
-            renewable_ok: options & opt::RENEWABLE_OK != 0,
-        },
+        request_checks::requested_times(body),
         Bounds {
             max_lifetime: limits.max_lifetime,
             max_renewable: limits.max_renewable,

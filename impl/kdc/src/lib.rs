@@ -47,6 +47,7 @@ pub mod preauth;
 pub mod principals_file;
 pub mod reject;
 pub mod replay;
+mod request_checks;
 pub mod store;
 pub mod tgs_auth;
 pub mod tgs_exchange;

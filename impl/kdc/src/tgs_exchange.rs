@@ -32,12 +32,12 @@ use rand_core::RngCore;
 use crate::as_exchange::{cap_to_expiry, lookup_server};
 use crate::codes::ErrorCode;
 use crate::encode::{encode_enc_kdc_rep_part, encode_tgs_rep};
-use crate::etype;
 use crate::kdc::Shared;
-use crate::lifetime::{self, Bounds, Requested};
+use crate::lifetime::{self, Bounds};
 use crate::policy::{Exchange, IssueContext};
 use crate::reject::{Checked, Rejection};
 use crate::replay::ReplayCache;
+use crate::request_checks;
 use crate::tgs_auth;
 use crate::ticket::{encryption_key, kt, seal, time_fields, times_of, unix_secs};
 
@@ -109,31 +109,14 @@ pub fn handle(
             "option not supported",
         )));
     }
-    // RFC 4120 §3.1.3 / §3.3.3: a start time beyond the skew window is a
-    // postdating request; kerbside issues no postdated tickets.
-    let latest_start = now.checked_add(kdc.config.max_skew).unwrap_or(now);
-    let starts_later = body
-        .from
-        .as_ref()
-        .is_some_and(|f| kerbside_wire::time::from_kerberos_time(f) > latest_start);
-    if options & opt::POSTDATED != 0 || starts_later {
-        return Err(with_client(Rejection::new(
-            ErrorCode::KDC_ERR_CANNOT_POSTDATE,
-            "postdated tickets are not issued",
-        )));
-    }
+    request_checks::refuse_postdating(body, kdc.config.max_skew, now).map_err(with_client)?;
     if options & opt::FORWARDED != 0 && tgt.flags.flags & tf::FORWARDABLE == 0 {
         return Err(with_client(Rejection::new(
             ErrorCode::KDC_ERR_BADOPTION,
             "TGT is not forwardable",
         )));
     }
-    let Some(sname) = body.sname.as_ref().filter(|s| !s.name_string.is_empty()) else {
-        return Err(with_client(Rejection::new(
-            ErrorCode::KDC_ERR_S_PRINCIPAL_UNKNOWN,
-            "no server name in request",
-        )));
-    };
+    let sname = request_checks::server_name(body).map_err(with_client)?;
     if body.realm != realm {
         return Err(with_client(Rejection::new(
             ErrorCode::KDC_ERR_S_PRINCIPAL_UNKNOWN,
@@ -167,18 +150,8 @@ pub fn handle(
     }
 
     let enabled = kdc.config.enctypes.as_slice();
-    let Some(session_etype) = etype::session_etype(&body.etypes, enabled, &server) else {
-        return Err(with_client(Rejection::new(
-            ErrorCode::KDC_ERR_ETYPE_NOSUPP,
-            "no session enctype the service supports",
-        )));
-    };
-    let Some(service_key) = etype::ticket_key(enabled, &server) else {
-        return Err(with_client(Rejection::new(
-            ErrorCode::KDC_ERR_ETYPE_NOSUPP,
-            "service has no key of an enabled enctype",
-        )));
-    };
+    let (session_etype, service_key) =
+        request_checks::service_keys(body, enabled, &server).map_err(with_client)?;
 
     let exchange = if renew {
         Exchange::Renew
@@ -209,12 +182,7 @@ pub fn handle(
         let t = lifetime::new_ticket(
             now_s,
             old.authtime,
-            Requested {
-                till: kerbside_wire::time::unix_seconds(&body.till),
-                rtime: body.rtime.as_ref().map(kerbside_wire::time::unix_seconds),
-                renewable: options & opt::RENEWABLE != 0,
-                renewable_ok: options & opt::RENEWABLE_OK != 0,
-            },
+            request_checks::requested_times(body),
             Bounds {
                 max_lifetime: limits.max_lifetime,
                 max_renewable: limits.max_renewable,
