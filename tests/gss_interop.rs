@@ -13,12 +13,10 @@
 //! krb5-gss-samples are missing, unless KERBSIDE_REQUIRE_PEERS=1.
 
 use kerbside_testsupport::mit;
+use kerbside_testsupport::process::Running;
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use kerbside_crypto::keytab::{KeytabEntry, write as write_keytab};
@@ -27,72 +25,19 @@ use kerbside_crypto::{EncType, Key, default_salt};
 const REALM: &str = "GSS.TEST";
 const SERVICE: &str = "host@app.gss.test";
 
-struct Running {
-    child: Child,
-    out: Arc<Mutex<Vec<String>>>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Running {
-    /// Starts `cmd` with stdout collected line by line.
-    fn spawn(mut cmd: Command) -> Running {
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn");
-        let out = Arc::new(Mutex::new(Vec::new()));
-        let stdout = child.stdout.take().unwrap();
-        let sink = out.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        Running { child, out }
-    }
-
-    fn wait_for_port(&mut self, port: u16) {
-        for _ in 0..500 {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return;
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("server exited early: {status}");
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        panic!("nothing listens on {port}");
-    }
-
-    /// Waits until `n` connection events (JSON lines) were printed, leaving
-    /// out the readiness probe's (a connection closed without a token).
-    fn events(&self, n: usize) -> Vec<serde_json::Value> {
-        let parse = || -> Vec<serde_json::Value> {
-            self.out
-                .lock()
-                .unwrap()
-                .iter()
-                .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-                .filter(|e: &serde_json::Value| {
-                    !(e["outcome"] == "failed" && e["error"] == "connection closed by the peer")
-                })
-                .collect()
-        };
-        for _ in 0..300 {
-            if parse().len() >= n {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        parse()
-    }
+/// Connection events (JSON lines) once `n` were printed, leaving out the
+/// readiness probe's (a connection closed without a token).
+fn events(server: &Running, n: usize) -> Vec<serde_json::Value> {
+    let parse = |lines: &[String]| -> Vec<serde_json::Value> {
+        lines
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .filter(|e: &serde_json::Value| {
+                !(e["outcome"] == "failed" && e["error"] == "connection closed by the peer")
+            })
+            .collect()
+    };
+    parse(&server.wait_for_lines(|l| parse(l).len() >= n))
 }
 
 fn kerbside() -> Command {
@@ -376,7 +321,7 @@ fn mit_gss_client_against_kerbside_serve_app() {
         let out = realm.run("gss-client", &args, None);
         assert!(out.contains("Signature verified"), "{extra:?}: {out}");
     }
-    let events = server.events(4);
+    let events = events(&server, 4);
     assert_eq!(events.len(), 4, "{events:?}");
     for (e, via) in events.iter().zip(["raw", "spnego", "raw", "spnego"]) {
         assert_eq!(e["outcome"], "authenticated", "{e}");
@@ -438,7 +383,7 @@ fn kerbside_client_and_server_over_ntlm() {
     let o = client("ntlm", "alice", "wrong");
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("authentication refused"), "{}", text(&o));
-    let events = printer.events(3);
+    let events = events(&printer, 3);
     assert_eq!(events.len(), 3, "{events:?}");
     assert_eq!(events[0]["client"], "GSS\\alice");
     assert_eq!(events[0]["via"], "spnego");

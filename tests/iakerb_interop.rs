@@ -14,11 +14,9 @@
 //! KERBSIDE_REQUIRE_PEERS=1.
 
 use kerbside_testsupport::mit;
+use kerbside_testsupport::process::Running;
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpStream;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use kerbside_crypto::keytab::{KeytabEntry, write as write_keytab};
@@ -27,72 +25,20 @@ use kerbside_crypto::{EncType, Key, default_salt};
 const REALM: &str = "IAK.TEST";
 const SERVICE: &str = "host@app.iak.test";
 
-struct Running {
-    child: Child,
-    out: Arc<Mutex<Vec<String>>>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Running {
-    fn spawn(mut cmd: Command) -> Running {
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn");
-        let out = Arc::new(Mutex::new(Vec::new()));
-        let stdout = child.stdout.take().unwrap();
-        let sink = out.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        Running { child, out }
-    }
-
-    fn wait_for_port(&mut self, port: u16) {
-        for _ in 0..500 {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return;
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("server exited early: {status}");
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        panic!("nothing listens on {port}");
-    }
-
-    /// Connection events (JSON lines with an `outcome`), without the
-    /// readiness probe's.
-    fn events(&self, n: usize) -> Vec<serde_json::Value> {
-        let parse = || -> Vec<serde_json::Value> {
-            self.out
-                .lock()
-                .unwrap()
-                .iter()
-                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-                .filter(|e| e.get("outcome").is_some())
-                .filter(|e| {
-                    !(e["outcome"] == "failed" && e["error"] == "connection closed by the peer")
-                })
-                .collect()
-        };
-        for _ in 0..300 {
-            if parse().len() >= n {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        parse()
-    }
+/// Connection events (JSON lines with an `outcome`) once `n` were
+/// printed, without the readiness probe's.
+fn events(server: &Running, n: usize) -> Vec<serde_json::Value> {
+    let parse = |lines: &[String]| -> Vec<serde_json::Value> {
+        lines
+            .iter()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|e| e.get("outcome").is_some())
+            .filter(|e| {
+                !(e["outcome"] == "failed" && e["error"] == "connection closed by the peer")
+            })
+            .collect()
+    };
+    parse(&server.wait_for_lines(|l| parse(l).len() >= n))
 }
 
 fn kerbside() -> Command {
@@ -223,7 +169,7 @@ fn mit_gss_client_iakerb_against_kerbside_serve_app() {
         // A wrong password: the KDC's PREAUTH_FAILED reaches MIT through us.
         let bad = gss_client_iakerb(&realm, port, "wrong", "x");
         assert!(!bad.status.success(), "{}", text(&bad));
-        let events = server.events(1);
+        let events = events(&server, 1);
         let e = &events[0];
         assert_eq!(e["outcome"], "authenticated", "{e}");
         assert_eq!(e["client"], "alice@IAK.TEST");
@@ -381,7 +327,7 @@ fn kerbside_client_through_an_on_target_localkdc() {
         "{}",
         text(&o)
     );
-    let events = server.events(2);
+    let events = events(&server, 2);
     for (e, via) in events.iter().zip(["raw", "spnego"]) {
         assert_eq!(e["outcome"], "authenticated", "{e}");
         assert_eq!(e["client"], "Administrator@WIN25H2INS");
@@ -393,9 +339,7 @@ fn kerbside_client_through_an_on_target_localkdc() {
     // The LocalKDC's decisions: 10-hour grants for the AS and TGS of
     // each successful logon.
     let decisions: Vec<serde_json::Value> = server
-        .out
-        .lock()
-        .unwrap()
+        .lines()
         .iter()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter_map(|v| v.get("localkdc").cloned())

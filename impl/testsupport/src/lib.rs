@@ -12,6 +12,8 @@
 //!   client configurations for `kinit`/`kvno` (via a relay or directly).
 //! * [`kdcproxy`]: FreeIPA kdcproxy under gunicorn, the reference KKDCP
 //!   server.
+//! * [`process`]: a server program started by a test, its stdout lines
+//!   collected.
 //!
 //! Helpers panic on setup failures: they run inside tests, where a panic
 //! with the tool's output is the clearest failure.
@@ -21,3 +23,4 @@ pub mod mit;
 pub mod mit_lab;
 pub mod peers;
 pub mod ports;
+pub mod process;
