@@ -204,7 +204,8 @@ impl<N, C> fmt::Debug for KdcServer<N, C> {
 }
 
 /// Serves `kdc` on UDP and TCP `addr` with default limits, logging through
-/// `tracing`. Runs until an accept or bind fails.
+/// `tracing`. Runs until the bind or a UDP receive fails (TCP accept
+/// errors are retried).
 pub async fn serve<N: Net, C: Clock>(
     net: N,
     clock: C,
@@ -247,7 +248,8 @@ impl<N: Net, C: Clock> KdcServer<N, C> {
         }
     }
 
-    /// Binds UDP and TCP on `addr` and serves both until one fails.
+    /// Binds UDP and TCP on `addr` and serves both until the UDP side fails
+    /// (the TCP accept loop retries its errors).
     pub async fn serve(&self, addr: SocketAddr) -> io::Result<()> {
         // Port 0: TCP takes the port UDP got, so both share one number; that
         // port may already be someone's TCP port, so try a few.
