@@ -47,6 +47,11 @@ pub struct Timebase {
     tick_ns: AtomicU64,
     /// Deadlines (scenario time) drivers said their timers fire at.
     hints: Mutex<BTreeSet<Duration>>,
+    /// Deadlines of timers that only matter while a logon runs (client
+    /// hosts: the negotiator's waits). A logon that finished early leaves
+    /// its timeout's hint behind; while no logon runs these are ignored,
+    /// so a quiet world does not stop at a deadline nobody waits for.
+    logon_hints: Mutex<BTreeSet<Duration>>,
 }
 
 /// How many ticks a hinted deadline is still honoured after it passed: a
@@ -66,6 +71,7 @@ impl Timebase {
             driver_elapsed_ns: AtomicU64::new(0),
             tick_ns: AtomicU64::new(u64::MAX),
             hints: Mutex::new(BTreeSet::new()),
+            logon_hints: Mutex::new(BTreeSet::new()),
         })
     }
 
@@ -85,24 +91,48 @@ impl Timebase {
         }
     }
 
+    /// Records that a logon's timer fires `wait` from now: honoured only
+    /// while logons run (see [`Timebase::next_hint`]).
+    pub fn hint_in_logon(&self, wait: Duration) {
+        let at = self.scenario_elapsed().saturating_add(wait);
+        if let Ok(mut h) = self.logon_hints.lock() {
+            h.insert(at);
+        }
+    }
+
     /// The earliest hinted deadline after `after`, or one that passed less
     /// than [`HINT_GRACE_TICKS`] ticks ago (the runner then does not jump:
     /// the timer may not have fired in its host yet, and jumping over it
     /// would make it fire late). Older hints (fired or abandoned timers) are
-    /// forgotten.
-    pub fn next_hint(&self, after: Duration) -> Option<Duration> {
+    /// forgotten. Logon hints count only when `logons_running`; without a
+    /// running logon they are dropped (no logon waits on them any more).
+    pub fn next_hint(&self, after: Duration, logons_running: bool) -> Option<Duration> {
         let grace = match self.tick_ns.load(Ordering::Relaxed) {
             u64::MAX => Duration::ZERO, // no tick set: no host runs
             t => Duration::from_nanos(t).saturating_mul(HINT_GRACE_TICKS),
         };
-        let mut h = self.hints.lock().ok()?;
-        while let Some(first) = h.first().copied() {
-            if first.saturating_add(grace) > after {
-                return Some(first);
+        let earliest = |set: &Mutex<BTreeSet<Duration>>| -> Option<Duration> {
+            let mut h = set.lock().ok()?;
+            while let Some(first) = h.first().copied() {
+                if first.saturating_add(grace) > after {
+                    return Some(first);
+                }
+                h.pop_first();
             }
-            h.pop_first();
+            None
+        };
+        let logon = if logons_running {
+            earliest(&self.logon_hints)
+        } else {
+            if let Ok(mut h) = self.logon_hints.lock() {
+                h.clear();
+            }
+            None
+        };
+        match (earliest(&self.hints), logon) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
-        None
     }
 
     /// The scenario's epoch (wall time at sim time zero).
@@ -179,6 +209,7 @@ impl Timebase {
         SimClock {
             base: Arc::clone(self),
             skew_ns: Arc::new(AtomicI64::new(0)),
+            logon_scoped: false,
         }
     }
 }
@@ -188,9 +219,18 @@ impl Timebase {
 pub struct SimClock {
     base: Arc<Timebase>,
     skew_ns: Arc<AtomicI64>,
+    /// Its timers only end a logon's waits (a client host's negotiator).
+    logon_scoped: bool,
 }
 
 impl SimClock {
+    /// This clock's timer hints only matter while a logon runs (a client
+    /// host: everything it waits for is part of a logon).
+    pub fn scoped_to_logons(mut self) -> Self {
+        self.logon_scoped = true;
+        self
+    }
+
     /// Sets this host's skew (positive: the host's clock is ahead).
     pub fn set_skew(&self, nanos: i64) {
         self.skew_ns.store(nanos, Ordering::Relaxed);
@@ -216,7 +256,11 @@ impl SimClock {
 
 impl Clock for SimClock {
     fn timer_hint(&self, wait: Duration) {
-        self.base.hint_in(wait);
+        if self.logon_scoped {
+            self.base.hint_in_logon(wait);
+        } else {
+            self.base.hint_in(wait);
+        }
     }
 
     fn now(&self) -> SystemTime {
@@ -262,24 +306,50 @@ mod tests {
     #[test]
     fn hints_give_the_next_deadline_and_forget_past_ones() {
         let tb = Timebase::new(UNIX_EPOCH);
-        assert_eq!(tb.next_hint(Duration::ZERO), None);
+        assert_eq!(tb.next_hint(Duration::ZERO, false), None);
         tb.hint_in(Duration::from_secs(3));
         tb.hint_in(Duration::from_secs(1));
-        assert_eq!(tb.next_hint(Duration::ZERO), Some(Duration::from_secs(1)));
         assert_eq!(
-            tb.next_hint(Duration::from_secs(1)),
+            tb.next_hint(Duration::ZERO, false),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(
+            tb.next_hint(Duration::from_secs(1), false),
             Some(Duration::from_secs(3)),
             "a deadline at or before `after` has passed"
         );
         assert_eq!(
-            tb.next_hint(Duration::from_secs(1)),
+            tb.next_hint(Duration::from_secs(1), false),
             Some(Duration::from_secs(3))
         );
         tb.add_warp(Duration::from_secs(10));
         tb.host_clock().timer_hint(Duration::from_secs(2));
         assert_eq!(
-            tb.next_hint(Duration::from_secs(5)),
+            tb.next_hint(Duration::from_secs(5), false),
             Some(Duration::from_secs(12))
+        );
+    }
+
+    #[test]
+    fn logon_hints_count_only_while_logons_run() {
+        let tb = Timebase::new(UNIX_EPOCH);
+        let client = tb.host_clock().scoped_to_logons();
+        client.timer_hint(Duration::from_secs(3));
+        tb.host_clock().timer_hint(Duration::from_secs(7));
+        assert_eq!(
+            tb.next_hint(Duration::ZERO, true),
+            Some(Duration::from_secs(3)),
+            "a running logon's timeout"
+        );
+        assert_eq!(
+            tb.next_hint(Duration::ZERO, false),
+            Some(Duration::from_secs(7)),
+            "the logon finished early: its timeout no longer stops a jump"
+        );
+        assert_eq!(
+            tb.next_hint(Duration::ZERO, true),
+            Some(Duration::from_secs(7)),
+            "and is forgotten"
         );
     }
 }

@@ -657,7 +657,7 @@ impl<'p> Driver<'p> {
                 let q = Quiet {
                     now,
                     tick,
-                    hint: self.timebase.next_hint(now),
+                    hint: self.timebase.next_hint(now, !self.inflight.is_empty()),
                     item,
                     limit: hang_deadline.unwrap_or(s.duration.0).min(s.duration.0),
                     logons_running: !self.inflight.is_empty(),

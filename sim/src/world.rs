@@ -148,6 +148,12 @@ impl World {
     pub fn add_host(&self, name: &str, role: &str, ip: IpAddr) -> SimClock {
         let mut st = self.inner.borrow_mut();
         let clock = st.timebase.host_clock();
+        // A client host waits only inside logons (the negotiator).
+        let clock = if role == "client" {
+            clock.scoped_to_logons()
+        } else {
+            clock
+        };
         let idx = st.hosts.len();
         st.hosts.push(HostEntry {
             name: name.to_owned(),
