@@ -105,3 +105,8 @@ fn dc_failover() {
 fn flapping_firewall() {
     check("flapping-firewall", &[1]);
 }
+
+#[test]
+fn wan_partition() {
+    check("wan-partition", &[1, 2]);
+}
