@@ -396,6 +396,38 @@ struct Driver<'p> {
     warp: Rc<Warp>,
 }
 
+/// The secrets one run watches for: the prepared scenario's, plus the
+/// enrolment keys of its on-client LocalKDCs, which derive from the run
+/// seed (so they are not in the prepared set every seed shares). A
+/// LocalKDC's enrolment key is the long-term key of a service under the
+/// LocalKDC's realm: seen on the wire, it forges tickets to that service.
+fn run_secrets(p: &Prepared, seed: u64) -> std::borrow::Cow<'_, SecretSet> {
+    let enrolled: Vec<(&str, &[String])> = p
+        .scenario
+        .hosts
+        .iter()
+        .filter_map(|h| {
+            let o = h.client.as_ref()?.localkdc.as_ref()?;
+            Some((h.name.as_str(), o.services.as_slice()))
+        })
+        .collect();
+    if enrolled.is_empty() {
+        return std::borrow::Cow::Borrowed(&p.secrets);
+    }
+    let mut secrets = p.secrets.clone();
+    for (host, services) in enrolled {
+        for spn in services {
+            let e = crate::programs::localkdc::enrolment(seed, host, spn);
+            // A 32-octet random key is always long enough to watch for.
+            let _ = secrets.add(
+                format!("enrolment key of {spn}@{}", e.realm),
+                e.key.bytes().to_vec(),
+            );
+        }
+    }
+    std::borrow::Cow::Owned(secrets)
+}
+
 impl<'p> Driver<'p> {
     fn new(p: &'p Arc<Prepared>, opts: &RunOptions) -> Self {
         let seed = opts.seed;
@@ -405,7 +437,7 @@ impl<'p> Driver<'p> {
         let timebase = Timebase::new(p.epoch);
         let world = World::new(
             Arc::clone(&timebase),
-            registry(&p.scenario, &p.secrets),
+            registry(&p.scenario, &run_secrets(p, seed)),
             kerbside_net::host_rng(seed, "@net"),
             opts.keep_trace,
         );
@@ -1158,4 +1190,40 @@ fn wall_now() -> std::time::Instant {
 
 fn wall_since(t: std::time::Instant) -> Duration {
     t.elapsed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::programs::localkdc::enrolment;
+
+    #[test]
+    fn a_run_watches_for_its_own_localkdc_enrolment_keys() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../scenarios/offline-hangar.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let s = crate::scenario::load_str(&text, "offline-hangar.toml").unwrap();
+        let p = Prepared::new(s, "offline-hangar.toml").unwrap();
+        let key = |seed| {
+            enrolment(seed, "tablet1", "cifs/mxdocs.corp.example")
+                .key
+                .bytes()
+                .to_vec()
+        };
+        let watched = |seed| {
+            run_secrets(&p, seed)
+                .secrets()
+                .iter()
+                .any(|s| s.bytes == key(seed))
+        };
+        assert!(!p.secrets.secrets().iter().any(|s| s.bytes == key(1)));
+        assert!(watched(1), "seed 1's enrolment key is a canary of seed 1");
+        assert!(watched(2));
+        assert_ne!(key(1), key(2), "the key is the seed's");
+        assert_eq!(
+            run_secrets(&p, 1).secrets().len(),
+            p.secrets.secrets().len() + 1,
+            "one enrolled service, one more secret"
+        );
+    }
 }
