@@ -12,11 +12,13 @@
 //! `krb5kdc -n` on a free port). Skips with a message when MIT krb5 or
 //! krb5-gss-samples are missing, unless KERBSIDE_REQUIRE_PEERS=1.
 
+mod common;
+
+use common::{kerbside, text};
 use kerbside_testsupport::mit;
 use kerbside_testsupport::process::Running;
 
 use std::path::Path;
-use std::process::{Command, Output};
 use std::time::Duration;
 
 use kerbside_crypto::keytab::{KeytabEntry, write as write_keytab};
@@ -40,56 +42,9 @@ fn events(server: &Running, n: usize) -> Vec<serde_json::Value> {
     parse(&server.wait_for_lines(|l| parse(l).len() >= n))
 }
 
-fn kerbside() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_kerbside"))
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// An MIT realm with alice and the service, and the service keytab
-/// written by our keytab writer (the helper points KRB5_KTNAME at it).
+/// An MIT realm with alice (pre-auth not required) and host/app.gss.test, and its keytab.
 fn realm(tag: &str) -> Option<mit::MitRealm> {
-    if !mit::have_tools(&[
-        "krb5kdc",
-        "kdb5_util",
-        "kadmin.local",
-        "kinit",
-        "gss-client",
-        "gss-server",
-    ]) {
-        return None;
-    }
-    let realm = mit::MitRealm::start(
-        tag,
-        REALM,
-        &["aes256-cts-hmac-sha1-96", "aes256-cts-hmac-sha384-192"],
-        &[
-            "addprinc -pw alicepw alice".to_string(),
-            "addprinc -e aes256-cts-hmac-sha1-96:normal -pw apppw host/app.gss.test".to_string(),
-        ],
-    );
-    let key = Key::from_password(
-        EncType::Aes256CtsHmacSha196,
-        "apppw",
-        &default_salt(REALM, &["host", "app.gss.test"]),
-    )
-    .unwrap();
-    let kt = write_keytab(&[KeytabEntry::new(
-        REALM,
-        &["host", "app.gss.test"],
-        3,
-        0,
-        1,
-        &key,
-    )]);
-    std::fs::write(realm.dir.join("service.keytab"), kt).unwrap();
-    Some(realm)
+    common::service_realm(tag, REALM, "app.gss.test", false, &["kinit"])
 }
 
 #[test]
