@@ -15,6 +15,7 @@ use kerbside_wire::iakerb::{IakerbHeader, IakerbProxy, TokenForm};
 use kerbside_wire::krb::{self, KrbMessage};
 use proptest::prelude::*;
 use support::iakerb::*;
+use support::mutate::{edit, mutate};
 use support::*;
 
 /// A valid AS-REQ and TGS-REQ of the realm, made once.
@@ -66,43 +67,6 @@ fn valid_first_token(token: &[u8]) -> Option<Vec<u8>> {
     };
     (header.eq_ignore_ascii_case(&body_realm) && header.eq_ignore_ascii_case(REALM))
         .then_some(p.message)
-}
-
-#[derive(Debug, Clone)]
-enum Edit {
-    Set(prop::sample::Index, u8),
-    Insert(prop::sample::Index, u8),
-    Delete(prop::sample::Index),
-    Truncate(prop::sample::Index),
-}
-
-fn edit() -> impl Strategy<Value = Edit> {
-    prop_oneof![
-        4 => (any::<prop::sample::Index>(), any::<u8>()).prop_map(|(i, b)| Edit::Set(i, b)),
-        1 => (any::<prop::sample::Index>(), any::<u8>()).prop_map(|(i, b)| Edit::Insert(i, b)),
-        1 => any::<prop::sample::Index>().prop_map(Edit::Delete),
-        1 => any::<prop::sample::Index>().prop_map(Edit::Truncate),
-    ]
-}
-
-fn mutate(mut t: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
-    for e in edits {
-        if t.is_empty() {
-            break;
-        }
-        match e {
-            Edit::Set(i, b) => {
-                let i = i.index(t.len());
-                t[i] = *b;
-            }
-            Edit::Insert(i, b) => t.insert(i.index(t.len() + 1), *b),
-            Edit::Delete(i) => {
-                t.remove(i.index(t.len()));
-            }
-            Edit::Truncate(i) => t.truncate(i.index(t.len())),
-        }
-    }
-    t
 }
 
 /// Well-formed tokens with every header and message combination.

@@ -10,52 +10,8 @@ use kerbside_client::spnego::{OfferedMech, SpnegoInitiator, SpnegoOptions};
 use kerbside_server::sample_proto::FrameDecoder;
 use kerbside_server::{AcceptMode, AcceptStep, Acceptor};
 use proptest::prelude::*;
+use support::mutate::{edit, mutate};
 use support::*;
-
-/// A byte-level edit: overwrite, insert, delete or truncate.
-#[derive(Debug, Clone)]
-enum Edit {
-    Set(prop::sample::Index, u8),
-    Insert(prop::sample::Index, u8),
-    Delete(prop::sample::Index),
-    Truncate(prop::sample::Index),
-}
-
-fn edit() -> impl Strategy<Value = Edit> {
-    prop_oneof![
-        4 => (any::<prop::sample::Index>(), any::<u8>()).prop_map(|(i, b)| Edit::Set(i, b)),
-        1 => (any::<prop::sample::Index>(), any::<u8>()).prop_map(|(i, b)| Edit::Insert(i, b)),
-        1 => any::<prop::sample::Index>().prop_map(Edit::Delete),
-        1 => any::<prop::sample::Index>().prop_map(Edit::Truncate),
-    ]
-}
-
-fn mutate(mut t: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
-    for e in edits {
-        if t.is_empty() {
-            break;
-        }
-        match e {
-            Edit::Set(i, b) => {
-                let i = i.index(t.len());
-                t[i] = *b;
-            }
-            Edit::Insert(i, b) => {
-                let i = i.index(t.len() + 1);
-                t.insert(i, *b);
-            }
-            Edit::Delete(i) => {
-                let i = i.index(t.len());
-                t.remove(i);
-            }
-            Edit::Truncate(i) => {
-                let i = i.index(t.len());
-                t.truncate(i);
-            }
-        }
-    }
-    t
-}
 
 fn modes() -> impl Strategy<Value = AcceptMode> {
     prop_oneof![
