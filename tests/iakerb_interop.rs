@@ -19,7 +19,7 @@ use common::{kerbside, text};
 use kerbside_testsupport::mit;
 use kerbside_testsupport::process::Running;
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 const REALM: &str = "IAK.TEST";

@@ -10,12 +10,12 @@ use kerbside_crypto::{EncType, Key, default_salt};
 use kerbside_testsupport::mit;
 
 /// The `kerbside` binary under test.
-pub fn kerbside() -> Command {
+pub(crate) fn kerbside() -> Command {
     Command::new(env!("CARGO_BIN_EXE_kerbside"))
 }
 
 /// stdout then stderr, for assertion messages.
-pub fn text(o: &Output) -> String {
+pub(crate) fn text(o: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
@@ -29,7 +29,7 @@ pub fn text(o: &Output) -> String {
 /// written by our keytab writer (the helper points KRB5_KTNAME at it).
 /// `None` (skip) when an MIT tool is missing: the KDC tools, gss-client,
 /// gss-server and `extra_tools`.
-pub fn service_realm(
+pub(crate) fn service_realm(
     tag: &str,
     realm: &str,
     host: &str,
